@@ -1,0 +1,69 @@
+"""Everything the CLI shows: progress bars, tables, the summary and the one red error line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def progress_bars() -> Iterator[Any]:
+    """Yield a ``(task, advance, total)`` callback that drives one rich bar per task name."""
+    bars = Progress(
+        TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err_console, transient=False, disable=not err_console.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(task: str, advance: int, total: int) -> None:
+        if task not in tasks:
+            tasks[task] = bars.add_task(task, total=total)
+        bars.update(tasks[task], advance=advance, total=total)
+
+    with bars:
+        yield update
+
+
+def error(message: str) -> None:
+    """The one red line an expected failure prints."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def summary(title: str, values: dict[str, Any]) -> None:
+    """A two-column key/value summary table."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in values.items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+
+
+def rows(
+    columns: Sequence[str], data: Sequence[Sequence[Any]], fmt: str = "table", title: str | None = None
+) -> None:
+    """Print query results as a table, CSV or JSON lines-free JSON array."""
+    if fmt == "csv":
+        from .export import csv_bytes
+
+        sys.stdout.write(csv_bytes(columns, data).decode("utf-8"))
+    elif fmt == "json":
+        out = [dict(zip(columns, r, strict=True)) for r in data]
+        sys.stdout.write(json.dumps(out, default=str, ensure_ascii=False, indent=1) + "\n")
+    else:
+        table = Table(title=title, title_justify="left")
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for r in data:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        console.print(table)

@@ -1,0 +1,125 @@
+"""The DuckDB catalog: open or create the file, apply the SQL layers, run queries.
+
+The catalog is the one place state lives. Only the process that opened it for writing changes it; workers
+return results to that process, which writes them in batches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from . import sqlfiles
+from .errors import CatalogLocked, CxrdbError
+
+
+class Catalog:
+    """A cxrdb catalog file. Use ``Catalog.open(path)`` as a context manager."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise CxrdbError(f"catalog {self.path} does not exist (run `cxrdb ingest` first)")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc).splitlines()[0]
+            if "lock" in msg.lower():
+                raise CatalogLocked(
+                    f"catalog {self.path} is in use by another cxrdb process; wait for it to finish"
+                ) from None
+            raise CxrdbError(f"cannot open catalog {self.path}: {msg}") from None
+        except duckdb.Error as exc:
+            raise CxrdbError(f"cannot open catalog {self.path}: {str(exc).splitlines()[0]}") from None
+        if not read_only:
+            self.apply_sql()
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: str | Path, *, read_only: bool = False) -> Iterator[Catalog]:
+        """Open the catalog, closing it on exit."""
+        catalog = cls(path, read_only=read_only)
+        try:
+            yield catalog
+        finally:
+            catalog.close()
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the write-ahead log)."""
+        self.con.close()
+
+    def apply_sql(self) -> None:
+        """Create or refresh every schema, table and view from ``sql/`` (safe to repeat)."""
+        for path in sqlfiles.layer_files():
+            try:
+                self.con.execute(path.read_text(encoding="utf-8"))
+            except duckdb.Error as exc:
+                raise CxrdbError(f"{path.name}: {str(exc).splitlines()[0]}") from None
+
+    # -- settings --------------------------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        """A value from meta.settings, or None."""
+        row = self.con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchone()
+        return None if row is None else row[0]
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a value in meta.settings."""
+        self.con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [key, value])
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run one query; return (column names, rows). Errors become one-line CxrdbErrors."""
+        try:
+            cur = self.con.execute(sql, params or [])
+            if cur.description is None:
+                return [], []
+            columns = [d[0] for d in cur.description]
+            return columns, cur.fetchall()
+        except duckdb.Error as exc:
+            raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first value of the first row of a query."""
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table, in order."""
+        schema, name = table.split(".")
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+def _one_line(message: str) -> str:
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())[:500]
+
+
+_BACKTICK = re.compile(r"`([^`]*)`")
+
+
+def translate_bigquery(sql: str) -> str:
+    """Make BigQuery-style table references run locally.
+
+    `physionet-data.mimic_cxr.record_list` -> mimic_cxr.record_list; other backtick-quoted names become
+    double-quoted identifiers.
+    """
+
+    def repl(match: re.Match[str]) -> str:
+        parts = [p for p in match.group(1).split(".") if p]
+        if parts and parts[0].startswith("physionet-data"):
+            parts = parts[1:]
+        return ".".join(f'"{p}"' if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) else p for p in parts)
+
+    return _BACKTICK.sub(repl, sql)

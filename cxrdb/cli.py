@@ -1,0 +1,154 @@
+"""The ``cxrdb`` command line: a thin typer skin over the Python API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import CxrdbError
+
+app = typer.Typer(
+    rich_markup_mode="rich", no_args_is_help=True, add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Build, rebuild, check and query MIMIC-CXR-JPG-style datasets from a DuckDB catalog.",
+)
+
+CatalogOpt = Annotated[Path, typer.Option("--db", envvar="CXRDB_CATALOG", help="Catalog file (DuckDB).")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", "-j", help="Worker processes (default: one per core).")
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: table, csv or json.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cxrdb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """cxrdb: MIMIC-CXR-JPG builds from a DuckDB catalog."""
+
+
+@app.command()
+def ingest(
+    source: Annotated[Path, typer.Argument(help="Folder holding files/pNN/pNNNNNNNN/sNNNNNNNN/...")],
+    db: CatalogOpt,
+    reports: Annotated[
+        Path | None, typer.Option(help="Separate root of the report files (files/.../sNNN.txt).")
+    ] = None,
+    overrides: Annotated[Path | None, typer.Option(help="CSV of per-study section overrides.")] = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Read DICOM headers and reports into the catalog; unchanged files are skipped.
+
+    Example: cxrdb ingest /data/mimic-cxr --db cxr.duckdb
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .ingest import ingest as run_ingest
+
+    with Catalog.open(db) as cat, _console.progress_bars() as bar:
+        result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, progress=bar)
+    _console.summary("ingest", result)
+
+
+@app.command()
+def export(
+    db: CatalogOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write into.")],
+) -> None:
+    """Write the release files (metadata, ...) from the catalog's release views.
+
+    Example: cxrdb export --db cxr.duckdb --out release/
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .export import export as run_export
+
+    with Catalog.open(db) as cat:
+        written = run_export(cat, out)
+    _console.summary(f"export → {out}", {name: f"{n} rows" for name, n in written.items()})
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL query; `physionet-data.mimic_cxr.x` works too.")],
+    db: CatalogOpt,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Run a read-only SQL query on the catalog.
+
+    Example: cxrdb sql --db cxr.duckdb "SELECT ViewPosition, count(*) FROM mimic_cxr.metadata GROUP BY 1"
+    """
+    from . import _console
+    from .catalog import Catalog, translate_bigquery
+
+    if fmt not in ("table", "csv", "json"):
+        raise CxrdbError(f"unknown format {fmt!r}: use table, csv or json")
+    with Catalog.open(db, read_only=True) as cat:
+        columns, data = cat.query(translate_bigquery(query))
+    _console.rows(columns, data, fmt)
+
+
+@app.command()
+def status(db: CatalogOpt, fmt: FormatOpt = "table") -> None:
+    """Counts per stage and every failed item with its one-line error.
+
+    Example: cxrdb status --db cxr.duckdb
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .status import status as run_status
+
+    with Catalog.open(db, read_only=True) as cat:
+        result = run_status(cat)
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps({"stages": result.stages, "failures": result.failures}, indent=1, default=str))
+        return
+    stage_cols = ["stage", "ok", "failed", "pending", "note"]
+    _console.rows(stage_cols, [[s[c] for c in stage_cols] for s in result.stages], fmt, title="stages")
+    if result.failures:
+        cols = ["stage", "item", "error"]
+        _console.rows(cols, [[f[c] for c in cols] for f in result.failures], fmt, title="failures")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo catalog and release.")] = Path(
+        "demo-out"),
+    workers: WorkersOpt = None,
+) -> None:
+    """Run every step on the bundled demo source and show what it made.
+
+    Example: cxrdb demo --out demo-out
+    """
+    from . import _console
+    from .demo import run_demo
+
+    with _console.progress_bars() as bar:
+        result = run_demo(out, workers=workers, progress=bar)
+    _console.summary(f"demo → {out}", result)
+
+
+def main() -> None:
+    """Entry point: run the app, turning CxrdbError into one red line and exit status 1."""
+    try:
+        app(standalone_mode=True)
+    except CxrdbError as exc:
+        if os.environ.get("CXRDB_DEBUG"):
+            raise
+        from ._console import error
+
+        error(str(exc))
+        raise SystemExit(1) from None

@@ -1,0 +1,79 @@
+"""Write release files from the release views: deterministic bytes (sorted rows, gzip without timestamp)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog
+from .errors import CxrdbError
+
+# release view -> published file name
+TABLES = {
+    "release.metadata": "mimic-cxr-2.0.0-metadata.csv.gz",
+}
+
+
+def format_value(value: Any) -> str:
+    """Format a cell as pandas' ``to_csv`` writes it: empty for NULL, repr for floats."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """CSV text (minimal quoting, ``\\n`` line ends) as UTF-8 bytes."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    writer.writerows([format_value(v) for v in row] for row in rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Gzip with no file name and mtime 0, so equal input gives equal bytes."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
+        gz.write(data)
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` through a temp file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CxrdbError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_table(cat: Catalog, view: str, path: Path) -> int:
+    """Export one release view to a .csv.gz file; return its row count."""
+    columns, rows = cat.query(f"SELECT * FROM {view}")
+    data = csv_bytes(columns, rows)
+    write_atomic(path, gzip_bytes(data) if path.suffix == ".gz" else data)
+    return len(rows)
+
+
+def export(cat: Catalog, out: str | Path) -> dict[str, int]:
+    """Write every release file the catalog can produce into ``out``; return {file name: rows}."""
+    out = Path(out)
+    written: dict[str, int] = {}
+    for view, name in TABLES.items():
+        written[name] = export_table(cat, view, out / name)
+    return written

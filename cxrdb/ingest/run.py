@@ -1,0 +1,193 @@
+"""Ingest a source into the catalog: scan, read new or changed files in parallel, write rows in batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ..catalog import Catalog
+from ..executor import run_map
+from ..sections import Override, choose_text, section_text
+from ..source import SourceFile, resolve_root, scan
+from .headers import read_header
+from .overrides import load_overrides
+from .reports import read_report
+
+Progress = Callable[[str, int, int], None]  # (task, advance, total)
+BATCH_ROWS = 2000
+
+
+def _noop(task: str, advance: int, total: int) -> None:
+    return None
+
+
+def _read_header_item(item: tuple[str, str]) -> tuple[str, dict[str, Any]]:
+    rel, abs_path = item
+    return rel, read_header(abs_path)
+
+
+def _read_report_item(item: tuple[str, str, Override | None]) -> tuple[str, dict[str, Any]]:
+    rel, abs_path, override = item
+    return rel, read_report((abs_path, override))
+
+
+def _changed(files: list[SourceFile], known: dict[str, tuple[int, int]]) -> tuple[list[SourceFile], int]:
+    todo = [f for f in files if known.get(f.rel_path) != (f.size, f.mtime_ns)]
+    return todo, len(files) - len(todo)
+
+
+def _flush(cat: Catalog, table: str, rows: list[dict[str, Any]], key: str) -> None:
+    if not rows:
+        return
+    columns = cat.columns(table)
+    batch = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+    cat.con.register("_batch", batch)
+    try:
+        cat.con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _batch)")
+        cat.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
+    finally:
+        cat.con.unregister("_batch")
+    rows.clear()
+
+
+def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: int | None,
+                   progress: Progress) -> dict[str, int]:
+    known = {p: (s, m) for p, s, m in cat.con.execute(
+        "SELECT path, file_size, file_mtime_ns FROM raw.images").fetchall()}
+    todo, unchanged = _changed(files, known)
+    by_rel = {f.rel_path: f for f in todo}
+    progress("headers", 0, len(todo))
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    items = [(f.rel_path, str(root / f.rel_path)) for f in todo]
+    for rel, row in run_map(_read_header_item, items, workers=workers, batch_size=64):
+        f = by_rel[rel]
+        row.update(dicom_id=f.dicom_id, subject_id=f.subject_id, study_id=f.study_id, path=rel,
+                   file_size=f.size, file_mtime_ns=f.mtime_ns)
+        failed += row["error"] is not None
+        rows.append(row)
+        if len(rows) >= BATCH_ROWS:
+            _flush(cat, "raw.images", rows, "dicom_id")
+        progress("headers", 1, len(todo))
+    _flush(cat, "raw.images", rows, "dicom_id")
+    new = sum(1 for f in todo if f.rel_path not in known)
+    return {"images": len(files), "images_read": len(todo), "images_new": new,
+            "images_updated": len(todo) - new, "images_unchanged": unchanged, "images_failed": failed}
+
+
+def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides: dict[int, Override],
+                    workers: int | None, progress: Progress) -> dict[str, int]:
+    known = {p: (s, m) for p, s, m in cat.con.execute(
+        "SELECT path, file_size, file_mtime_ns FROM raw.reports").fetchall()}
+    todo, unchanged = _changed(files, known)
+    by_rel = {f.rel_path: f for f in todo}
+    progress("reports", 0, len(todo))
+    rows: list[dict[str, Any]] = []
+    sections: list[dict[str, Any]] = []
+    failed = 0
+    items = [(f.rel_path, str(root / f.rel_path), overrides.get(f.study_id)) for f in todo]
+    for rel, row in run_map(_read_report_item, items, workers=workers, batch_size=256):
+        f = by_rel[rel]
+        row.update(study_id=f.study_id, subject_id=f.subject_id, path=rel, file_size=f.size,
+                   file_mtime_ns=f.mtime_ns)
+        failed += row["error"] is not None
+        sections.extend({"study_id": f.study_id, "idx": i, "name": n, "start": s, "text": t}
+                        for i, (n, s, t) in enumerate(row.pop("sections")))
+        rows.append(row)
+        if len(rows) >= BATCH_ROWS:
+            _flush_reports(cat, rows, sections)
+        progress("reports", 1, len(todo))
+    _flush_reports(cat, rows, sections)
+    new = sum(1 for f in todo if f.rel_path not in known)
+    return {"reports": len(files), "reports_read": len(todo), "reports_new": new,
+            "reports_updated": len(todo) - new, "reports_unchanged": unchanged,
+            "reports_failed": failed}
+
+
+def _flush_reports(cat: Catalog, rows: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
+    ids = [r["study_id"] for r in rows]
+    if ids:
+        cat.con.execute("DELETE FROM raw.report_sections WHERE study_id IN (SELECT unnest(?))", [ids])
+    _flush(cat, "raw.reports", rows, "study_id")
+    _flush(cat, "raw.report_sections", sections, "study_id")
+
+
+def _apply_overrides(cat: Catalog, overrides: dict[int, Override], digest: str) -> set[int]:
+    """Store the overrides; return the study ids whose choice must be recomputed."""
+    if cat.get_setting("overrides_sha256") == digest:
+        return set()
+    before = {r[0] for r in cat.con.execute("SELECT study_id FROM raw.section_overrides").fetchall()}
+    cat.con.execute("DELETE FROM raw.section_overrides")
+    if overrides:
+        cat.con.executemany(
+            "INSERT INTO raw.section_overrides VALUES (?, ?, ?, ?)",
+            [(k, o.section, o.start, o.end) for k, o in sorted(overrides.items())],
+        )
+    cat.set_setting("overrides_sha256", digest)
+    return before | set(overrides)
+
+
+def _rechoose(cat: Catalog, study_ids: set[int], overrides: dict[int, Override]) -> None:
+    """Recompute the chosen text of already-ingested reports whose override changed."""
+    if not study_ids:
+        return
+    rows = cat.con.execute(
+        "SELECT study_id, text FROM raw.reports WHERE error IS NULL AND study_id IN (SELECT unnest(?))",
+        [sorted(study_ids)],
+    ).fetchall()
+    for study_id, text in rows:
+        name, chosen = choose_text(text, section_text(text), overrides.get(study_id))
+        cat.con.execute("UPDATE raw.reports SET section = ?, labeler_text = ? WHERE study_id = ?",
+                        [name, chosen, study_id])
+
+
+def ingest(
+    cat: Catalog,
+    source: str | Path,
+    *,
+    reports: str | Path | None = None,
+    overrides: str | Path | None = None,
+    workers: int | None = None,
+    progress: Progress = _noop,
+) -> dict[str, Any]:
+    """Ingest DICOM headers and reports from ``source`` (reports from ``reports`` when given).
+
+    Unchanged files (same size and mtime) are skipped; changed ones are re-read and replaced.
+    Returns a summary of counts.
+    """
+    started = time.perf_counter()
+    root = resolve_root(source)
+    report_root = resolve_root(reports) if reports is not None else root
+    listing = scan(root, reports=report_root == root)
+    if report_root != root:
+        extra = scan(report_root, images=False)
+        listing.reports, listing.problems = extra.reports, listing.problems + extra.problems
+    cat.set_setting("source_root", str(root))
+    cat.set_setting("reports_root", str(report_root))
+
+    override_map: dict[int, Override] = {}
+    recompute: set[int] = set()
+    if overrides is not None:
+        override_map, digest = load_overrides(overrides)
+        recompute = _apply_overrides(cat, override_map, digest)
+    else:
+        override_map = {r[0]: Override(r[1], r[2], r[3]) for r in cat.con.execute(
+            "SELECT study_id, section, start_char, end_char FROM raw.section_overrides").fetchall()}
+
+    cat.con.execute("DELETE FROM raw.source_problems")
+    if listing.problems:
+        cat.con.executemany("INSERT OR REPLACE INTO raw.source_problems VALUES (?, ?)", listing.problems)
+    summary: dict[str, Any] = {}
+    summary.update(_ingest_images(cat, root, listing.images, workers, progress))
+    summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
+    _rechoose(cat, recompute, override_map)
+    present = {f.rel_path for f in listing.images}
+    summary["images_missing"] = sum(
+        1 for (p,) in cat.con.execute("SELECT path FROM raw.images").fetchall() if p not in present)
+    summary["other_problems"] = len(listing.problems)
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    return summary

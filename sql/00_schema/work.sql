@@ -1,0 +1,18 @@
+-- work: outputs of the per-item workers, written only by the parent process, in batches.
+CREATE SCHEMA IF NOT EXISTS work;
+
+-- work.jpg: one row per conversion attempt outcome; grain dicom_id. A row is current when the source
+-- identity (size, mtime) and the parameter fingerprint still match raw.images / this build.
+CREATE TABLE IF NOT EXISTS work.jpg (
+    dicom_id VARCHAR PRIMARY KEY,
+    jpg_path VARCHAR,                    -- relative to the output root: files/pNN/.../<dicom_id>.jpg
+    jpg_bytes BIGINT,
+    jpg_sha256 VARCHAR,
+    error VARCHAR,                       -- one line when conversion failed; NULL when fine
+    note VARCHAR,                        -- a documented special case (constant image, ...)
+    decoder VARCHAR,
+    source_size BIGINT,
+    source_mtime_ns BIGINT,
+    params VARCHAR,                      -- fingerprint of output-affecting parameters and library versions
+    out_root VARCHAR                     -- absolute output folder the JPG was written under
+);

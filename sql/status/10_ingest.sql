@@ -1,0 +1,18 @@
+-- status: ingest counts; one row per item kind (stage, ok, failed, pending, note).
+SELECT 'ingest: images' AS stage,
+       count(*) FILTER (WHERE error IS NULL) AS ok,
+       count(*) FILTER (WHERE error IS NOT NULL) AS failed,
+       0 AS pending,
+       NULL AS note
+FROM raw.images
+UNION ALL
+SELECT 'ingest: reports',
+       count(*) FILTER (WHERE error IS NULL),
+       count(*) FILTER (WHERE error IS NOT NULL),
+       0,
+       CAST(count(*) FILTER (WHERE error IS NULL AND labeler_text = '') AS VARCHAR)
+           || ' with no impression/findings/last_paragraph/comparison'
+FROM raw.reports
+UNION ALL
+SELECT 'ingest: other files', 0, count(*), 0, 'files outside the MIMIC-CXR layout or duplicates'
+FROM raw.source_problems

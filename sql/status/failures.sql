@@ -1,0 +1,11 @@
+-- status failures: every failed item with its one-line error (stage, item, error), deterministic order.
+SELECT * FROM (
+    SELECT 'ingest' AS stage, path AS item, error FROM raw.images WHERE error IS NOT NULL
+    UNION ALL
+    SELECT 'ingest', path, error FROM raw.reports WHERE error IS NOT NULL
+    UNION ALL
+    SELECT 'ingest', path, error FROM raw.source_problems
+    UNION ALL
+    SELECT 'convert', dicom_id, error FROM work.jpg WHERE error IS NOT NULL
+)
+ORDER BY stage, item
