@@ -1,0 +1,54 @@
+"""Atomic file writes: a hidden temp file in the destination directory, then ``os.replace``."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+
+TEMP_SUFFIX = ".cxrdb-tmp"  # temp files are ".<final name>.<pid>.<random>.cxrdb-tmp" next to the final file
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+class WriteError(Exception):
+    """The output could not be written; the message is one line (``disk full: ...``, ``write error: ...``)."""
+
+
+def is_temp_name(name: str) -> bool:
+    """True for a temp file name this module creates (for sweeping debris left by a killed process)."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def write_atomic(dest: str, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``dest`` so that ``dest`` is either absent/old or complete; never leave the temp.
+
+    Parent directories are created. Raises :class:`WriteError` with a one-line message.
+    """
+    parent, name = os.path.split(os.path.abspath(dest))
+    tmp = os.path.join(parent, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    created = False
+    try:
+        os.makedirs(parent, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        created = True
+        try:
+            _write_all(fd, memoryview(data).cast("B"))
+        finally:
+            os.close(fd)
+        os.replace(tmp, dest)
+        created = False
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise WriteError(f"disk full: {parent}") from None
+        raise WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}") from None
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,120 @@
+"""The pure per-image conversion: DICOM path in, JPG written atomically, one result record out (never raises)."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import cv2
+
+from .atomic import WriteError, write_atomic
+from .decode import SourceError, UndecodableError, UnsupportedImage, decode, one_line, read_dataset
+from .pixels import convert_pixels
+
+
+def _libjpeg_version() -> str:
+    m = re.search(r"^\s*JPEG:\s*(.+)$", cv2.getBuildInformation(), re.M)
+    if not m:  # pragma: no cover - depends on the OpenCV build
+        return "libjpeg-?"
+    text = m.group(1).strip()
+    ver = re.search(r"ver ([\w.\-]+)", text)
+    name = "libjpeg-turbo" if "turbo" in text else "libjpeg"
+    return f"{name}-{ver.group(1)}" if ver else name
+
+
+#: Output-affecting parameters and the library versions that decide the JPG bytes. A change means re-convert.
+#: (The decoder, which matters only for lossy compressed sources, is recorded per image in ``decoder``.)
+PARAMS_FINGERPRINT = f"jpg1:minmax-f64-trunc,inv-after,eqhist,q95;opencv-{cv2.__version__};{_libjpeg_version()}"
+
+
+@dataclass(frozen=True)
+class ConvertTask:
+    """One image to convert: ``source`` DICOM path, ``dest`` absolute final .jpg path."""
+
+    dicom_id: str
+    source: str
+    dest: str
+
+
+_tuned = False
+
+
+def tune_malloc() -> None:
+    """Keep large freed blocks in the heap (glibc): no fresh mmap + page faults for every image's buffers.
+
+    Raises the mmap threshold to glibc's maximum (32 MiB on 64-bit) and the trim threshold to 512 MiB. Pixel
+    bytes are unaffected. Disable with ``CXRDB_MALLOC_TUNE=0``. Called once per process by :func:`convert_one`.
+    """
+    global _tuned
+    if _tuned:
+        return
+    _tuned = True
+    if os.environ.get("CXRDB_MALLOC_TUNE", "1") == "0":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # pragma: no cover - not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
+
+
+def convert_one(task: ConvertTask) -> dict[str, Any]:
+    """Convert one DICOM to its JPG; return the result record (see module docs). Never raises."""
+    res: dict[str, Any] = {
+        "dicom_id": getattr(task, "dicom_id", None),
+        "ok": False,
+        "error": None,
+        "jpg_bytes": None,
+        "jpg_sha256": None,
+        "rows": None,
+        "columns": None,
+        "decoder": "",
+        "note": None,
+        "t_read": 0.0,
+        "t_pixels": 0.0,
+        "t_encode": 0.0,
+        "t_write": 0.0,
+    }
+    syntax = "?"
+    try:
+        tune_malloc()
+        t0 = perf_counter()
+        ds = read_dataset(task.source)
+        syntax = ds.file_meta.TransferSyntaxUID.name
+        res["rows"], res["columns"] = ds.get("Rows"), ds.get("Columns")
+        dec = decode(ds)
+        res["decoder"] = dec.decoder
+        t1 = perf_counter()
+        res["t_read"] = t1 - t0
+        img, note = convert_pixels(dec.array, dec.photometric, correct_bits=dec.correct_bits, reuse=True)
+        res["rows"], res["columns"] = img.shape
+        res["note"] = note
+        del dec, ds  # drop the source bytes before encoding: lower peak memory
+        t2 = perf_counter()
+        res["t_pixels"] = t2 - t1
+        ok, buf = cv2.imencode(".jpg", img)
+        if not ok:
+            raise RuntimeError("cv2.imencode failed")
+        t3 = perf_counter()
+        res["t_encode"] = t3 - t2
+        write_atomic(task.dest, buf)
+        res["t_write"] = perf_counter() - t3
+        res["jpg_bytes"] = int(buf.size)
+        res["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
+        res["ok"] = True
+    except (SourceError, UnsupportedImage, WriteError) as exc:
+        res["error"] = one_line(exc)
+    except UndecodableError as exc:
+        res["error"] = one_line(f"undecodable pixel data ({syntax}): {exc}")
+    except MemoryError:
+        res["error"] = "out of memory"
+    except Exception as exc:
+        res["error"] = one_line(f"conversion failed: {type(exc).__name__}: {exc}")
+    return res
