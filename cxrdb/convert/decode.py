@@ -161,7 +161,7 @@ def plugins_for(syntax: str) -> tuple[str, ...]:
 
 
 def decode(ds: Dataset, plugin: str | None = None) -> Decoded:
-    """Pixel values of ``ds``; ``plugin`` forces one decoding plugin (tests, bench), else the fastest order."""
+    """Pixel values of ``ds``; ``plugin`` forces one decoding plugin (tests, bench), else fastest first."""
     _check_supported(ds)
     ts = ds.file_meta.TransferSyntaxUID
     if plugin is None:

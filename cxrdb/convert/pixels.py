@@ -100,8 +100,9 @@ def convert_pixels(
     """Final uint8 pixels for a 2-D ``pixel_array`` (or raw native view), and a note or None.
 
     ``arr`` may be uint8/int8/uint16/int16 (fast path) or any other integer/float dtype (exact float64
-    fallback). ``correct_bits`` applies pydicom's unused-bit correction to a raw native view (BitsStored), folded
-    into the table. With ``reuse`` the result is a view of a per-process buffer, valid until the next call.
+    fallback). ``correct_bits`` applies pydicom's unused-bit correction to a raw native view (BitsStored),
+    folded into the table. With ``reuse`` the result is a view of a per-process buffer, valid until the
+    next call.
     """
     if arr.ndim != 2:
         raise ValueError(f"expected a single 2-D plane, got shape {arr.shape}")

@@ -1,4 +1,4 @@
-"""The pure per-image conversion: DICOM path in, JPG written atomically, one result record out (never raises)."""
+"""The pure per-image conversion: DICOM in, JPG written atomically, one result record out (never raises)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _libjpeg_version() -> str:
 
 #: Output-affecting parameters and the library versions that decide the JPG bytes. A change means re-convert.
 #: (The decoder, which matters only for lossy compressed sources, is recorded per image in ``decoder``.)
-PARAMS_FINGERPRINT = f"jpg1:minmax-f64-trunc,inv-after,eqhist,q95;opencv-{cv2.__version__};{_libjpeg_version()}"
+PARAMS_FINGERPRINT = (
+    f"jpg1:minmax-f64-trunc,inv-after,eqhist,q95;opencv-{cv2.__version__};{_libjpeg_version()}"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def tune_malloc() -> None:
     """Keep large freed blocks in the heap (glibc): no fresh mmap + page faults for every image's buffers.
 
     Raises the mmap threshold to glibc's maximum (32 MiB on 64-bit) and the trim threshold to 512 MiB. Pixel
-    bytes are unaffected. Disable with ``CXRDB_MALLOC_TUNE=0``. Called once per process by :func:`convert_one`.
+    bytes are unaffected. Disable with ``CXRDB_MALLOC_TUNE=0``. Called once per process by ``convert_one``.
     """
     global _tuned
     if _tuned:

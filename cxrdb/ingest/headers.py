@@ -74,7 +74,7 @@ def _read(path: str) -> Dataset:
     except InvalidDicomError:
         # No preamble/'DICM': archives still hold such files (raw data sets without file meta).
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-        if not any(tag.group in (0x0008, 0x0010, 0x0020, 0x0028) for tag in ds):
+        if not any(elem.tag.group in (0x0008, 0x0010, 0x0020, 0x0028) for elem in ds):
             raise InvalidDicomError("no preamble and no recognisable elements") from None
         return ds
 

