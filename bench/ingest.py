@@ -87,19 +87,29 @@ def ensure_source(n: int, seed: int, keep: Path | None, tmp: Path) -> Path:
 
 
 def load_ingest() -> Callable[[Path, Path, int], dict[str, Any]] | None:
-    """Return a function (db, source, workers) -> summary, or None if cxrdb's ingest is not there yet."""
+    """Return a function (db, source, workers) -> summary, or None if cxrdb's ingest is not there yet.
+
+    Uses ``Catalog.ingest(source, workers=N)`` (the agreed contract) when the method exists, else the
+    function ``cxrdb.ingest.ingest(cat, source, workers=N)``.
+    """
     try:
         from cxrdb.catalog import Catalog
     except ImportError as exc:
         print(f"cxrdb ingest: not available ({exc})")
         return None
+    fn: Callable[..., Any] | None = None
     if not hasattr(Catalog, "ingest"):
-        print("cxrdb ingest: not available (cxrdb.catalog.Catalog has no ingest() yet)")
-        return None
+        try:
+            from cxrdb.ingest import ingest as fn
+        except ImportError as exc:
+            print(f"cxrdb ingest: not available (no Catalog.ingest, no cxrdb.ingest.ingest: {exc})")
+            return None
+    print("cxrdb ingest: " + ("Catalog.ingest()" if fn is None else "cxrdb.ingest.ingest(cat, ...)"))
 
     def run(db: Path, source: Path, workers: int) -> dict[str, Any]:
         with Catalog.open(db) as cat:
-            return dict(cat.ingest(source, workers=workers))
+            out = cat.ingest(source, workers=workers) if fn is None else fn(cat, source, workers=workers)
+            return dict(out)
 
     return run
 
