@@ -40,12 +40,13 @@ def error(message: str) -> None:
 
 
 def summary(title: str, values: dict[str, Any]) -> None:
-    """A two-column key/value summary table."""
+    """A two-column key/value summary table (snake_case keys shown with spaces; file names as they are)."""
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     for key, value in values.items():
-        table.add_row(key.replace("_", " "), str(value))
+        label = key if "." in key or key.isupper() else key.replace("_", " ")
+        table.add_row(label, str(value))
     console.print(table)
 
 

@@ -80,6 +80,34 @@ def export(
 
 
 @app.command()
+def convert(
+    db: CatalogOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Release folder: JPGs go to OUT/files/pNN/...")],
+    workers: WorkersOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:port): convert on that cluster instead of locally.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit with status 2 when any image failed.")] = False,
+    retry_failed: Annotated[bool, typer.Option(help="Retry images that failed in an earlier run.")] = True,
+) -> None:
+    """Convert every ingested DICOM to the published JPG (byte-identical); resumable, skips finished images.
+
+    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .convert.run import convert as run_convert
+
+    with Catalog.open(db) as cat, _console.progress_bars() as bar:
+        result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
+                             progress=bar)
+    _console.summary(f"convert → {out}", result)
+    if result["failed"]:
+        _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")
+        if strict:
+            raise typer.Exit(2)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL query; `physionet-data.mimic_cxr.x` works too.")],
     db: CatalogOpt,

@@ -70,10 +70,24 @@ def export_table(cat: Catalog, view: str, path: Path) -> int:
     return len(rows)
 
 
+def export_image_filenames(cat: Catalog, out: Path) -> int | None:
+    """Write IMAGE_FILENAMES: sorted relative paths of the JPGs that exist under ``out``; None if none were
+    converted into ``out``."""
+    _, rows = cat.query("SELECT jpg_path FROM release.image_filenames WHERE out_root = ?", [str(out)])
+    if not rows:
+        return None
+    paths = [p for (p,) in rows if (out / p).is_file()]
+    write_atomic(out / "IMAGE_FILENAMES", "".join(f"{p}\n" for p in paths).encode("utf-8"))
+    return len(paths)
+
+
 def export(cat: Catalog, out: str | Path) -> dict[str, int]:
     """Write every release file the catalog can produce into ``out``; return {file name: rows}."""
-    out = Path(out)
+    out = Path(out).expanduser().resolve()
     written: dict[str, int] = {}
     for view, name in TABLES.items():
         written[name] = export_table(cat, view, out / name)
+    images = export_image_filenames(cat, out)
+    if images is not None:
+        written["IMAGE_FILENAMES"] = images
     return written

@@ -1,0 +1,143 @@
+"""Convert every ingested image: pick what is not yet current, run ``convert_one`` on an executor, record
+each outcome in work.jpg in batches (committed as it goes, so a killed run resumes where it stopped)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ..catalog import Catalog
+from ..errors import CxrdbError
+from ..executor import run_map
+from .atomic import is_temp_name
+from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one
+
+Progress = Callable[[str, int, int], None]
+FLUSH_ROWS = 64
+FLUSH_SECONDS = 2.0
+
+
+def _noop(task: str, advance: int, total: int) -> None:
+    return None
+
+
+def jpg_path(dcm_path: str) -> str:
+    """files/pNN/.../<dicom_id>.dcm -> files/pNN/.../<dicom_id>.jpg (the published layout)."""
+    return dcm_path[: -len(".dcm")] + ".jpg"
+
+
+def _plan(cat: Catalog, out: Path, retry_failed: bool) -> tuple[list[dict[str, Any]], int, int]:
+    """Images to convert now, plus counts of up-to-date and skipped-failed ones."""
+    _, rows = cat.query(
+        """
+        SELECT i.dicom_id, i.path, i.file_size, i.file_mtime_ns,
+               j.dicom_id IS NOT NULL, j.error, j.source_size, j.source_mtime_ns, j.params, j.out_root
+        FROM raw.images AS i LEFT JOIN work.jpg AS j USING (dicom_id)
+        WHERE i.error IS NULL
+        ORDER BY i.path
+        """
+    )
+    todo: list[dict[str, Any]] = []
+    current = failed_kept = 0
+    for did, path, size, mtime, has_row, error, s_size, s_mtime, params, root in rows:
+        rel = jpg_path(path)
+        same = has_row and (s_size, s_mtime, params, root) == (size, mtime, PARAMS_FINGERPRINT, str(out))
+        if same and error is None and (out / rel).is_file():
+            current += 1
+        elif same and error is not None and not retry_failed:
+            failed_kept += 1
+        else:
+            todo.append({"dicom_id": did, "path": path, "jpg_path": rel, "size": size, "mtime": mtime})
+    return todo, current, failed_kept
+
+
+def _sweep_debris(out: Path, todo: list[dict[str, Any]]) -> int:
+    """Remove temp files a killed run left in the folders this run will write."""
+    removed = 0
+    for folder in sorted({(out / t["jpg_path"]).parent for t in todo}):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if is_temp_name(name):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def _flush(cat: Catalog, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    batch = pa.Table.from_pylist(rows)
+    cat.con.register("_jpg", batch)
+    try:
+        cat.con.execute("BEGIN")
+        cat.con.execute("DELETE FROM work.jpg WHERE dicom_id IN (SELECT dicom_id FROM _jpg)")
+        cat.con.execute("INSERT INTO work.jpg BY NAME SELECT * FROM _jpg")
+        cat.con.execute("COMMIT")
+    finally:
+        cat.con.unregister("_jpg")
+    rows.clear()
+
+
+def convert(
+    cat: Catalog,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = True,
+    progress: Progress = _noop,
+) -> dict[str, Any]:
+    """Write ``out/files/.../<dicom_id>.jpg`` for every ingested image that is not already current."""
+    started = time.perf_counter()
+    source_root = cat.get_setting("source_root")
+    if source_root is None:
+        raise CxrdbError("the catalog has no ingested source: run `cxrdb ingest SOURCE` first")
+    out = Path(out).expanduser().resolve()
+    todo, current, failed_kept = _plan(cat, out, retry_failed)
+    swept = _sweep_debris(out, todo)
+    tasks = [ConvertTask(t["dicom_id"], str(Path(source_root) / t["path"]), str(out / t["jpg_path"])) for t in todo]
+    by_id = {t["dicom_id"]: t for t in todo}
+    progress("convert", 0, len(tasks))
+    pending: list[dict[str, Any]] = []
+    converted = failed = 0
+    stage_seconds = {"read": 0.0, "pixels": 0.0, "encode": 0.0, "write": 0.0}
+    last_flush = time.monotonic()
+    for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1):
+        item = by_id[res["dicom_id"]]
+        if res["ok"]:
+            converted += 1
+        else:
+            failed += 1
+            (out / item["jpg_path"]).unlink(missing_ok=True)  # no stale JPG from an earlier, different source
+        for stage in stage_seconds:
+            stage_seconds[stage] += res.get(f"t_{stage}") or 0.0
+        pending.append({
+            "dicom_id": res["dicom_id"], "jpg_path": item["jpg_path"] if res["ok"] else None,
+            "jpg_bytes": res["jpg_bytes"], "jpg_sha256": res["jpg_sha256"], "error": res["error"],
+            "note": res["note"], "decoder": res["decoder"] or None, "source_size": item["size"],
+            "source_mtime_ns": item["mtime"], "params": PARAMS_FINGERPRINT, "out_root": str(out),
+        })
+        if len(pending) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_SECONDS:
+            _flush(cat, pending)
+            last_flush = time.monotonic()
+        progress("convert", 1, len(tasks))
+    _flush(cat, pending)
+    cat.set_setting("jpg_root", str(out))
+    seconds = time.perf_counter() - started
+    summary: dict[str, Any] = {
+        "images": current + failed_kept + len(tasks), "converted": converted, "up_to_date": current,
+        "failed": failed + failed_kept, "seconds": round(seconds, 2),
+        "images_per_second": round(converted / seconds, 1) if seconds > 0 and converted else 0,
+    }
+    if swept:
+        summary["temp_files_removed"] = swept
+    summary.update({f"worker_{k}_s": round(v, 2) for k, v in stage_seconds.items()})
+    return summary
