@@ -109,6 +109,8 @@ def convert_pixels(
     invert = photometric == "MONOCHROME1"
     if arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2:
         return _convert_generic(arr, invert)
+    if not arr.dtype.isnative:  # e.g. '>u2' from Explicit VR Big Endian
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     arr = np.ascontiguousarray(arr)
     nbits = 8 * arr.dtype.itemsize
     signed = arr.dtype.kind == "i"

@@ -119,12 +119,21 @@ def convert(
             (out / item["jpg_path"]).unlink(missing_ok=True)  # no stale JPG from an earlier, different source
         for stage in stage_seconds:
             stage_seconds[stage] += res.get(f"t_{stage}") or 0.0
-        pending.append({
-            "dicom_id": res["dicom_id"], "jpg_path": item["jpg_path"] if res["ok"] else None,
-            "jpg_bytes": res["jpg_bytes"], "jpg_sha256": res["jpg_sha256"], "error": res["error"],
-            "note": res["note"], "decoder": res["decoder"] or None, "source_size": item["size"],
-            "source_mtime_ns": item["mtime"], "params": PARAMS_FINGERPRINT, "out_root": str(out),
-        })
+        pending.append(
+            {
+                "dicom_id": res["dicom_id"],
+                "jpg_path": item["jpg_path"] if res["ok"] else None,
+                "jpg_bytes": res["jpg_bytes"],
+                "jpg_sha256": res["jpg_sha256"],
+                "error": res["error"],
+                "note": res["note"],
+                "decoder": res["decoder"] or None,
+                "source_size": item["size"],
+                "source_mtime_ns": item["mtime"],
+                "params": PARAMS_FINGERPRINT,
+                "out_root": str(out),
+            }
+        )
         if len(pending) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_SECONDS:
             _flush(cat, pending)
             last_flush = time.monotonic()
@@ -133,8 +142,11 @@ def convert(
     cat.set_setting("jpg_root", str(out))
     seconds = time.perf_counter() - started
     summary: dict[str, Any] = {
-        "images": current + failed_kept + len(tasks), "converted": converted, "up_to_date": current,
-        "failed": failed + failed_kept, "seconds": round(seconds, 2),
+        "images": current + failed_kept + len(tasks),
+        "converted": converted,
+        "up_to_date": current,
+        "failed": failed + failed_kept,
+        "seconds": round(seconds, 2),
         "images_per_second": round(converted / seconds, 1) if seconds > 0 and converted else 0,
     }
     if swept:

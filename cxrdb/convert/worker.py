@@ -29,9 +29,7 @@ def _libjpeg_version() -> str:
 
 #: Output-affecting parameters and the library versions that decide the JPG bytes. A change means re-convert.
 #: (The decoder, which matters only for lossy compressed sources, is recorded per image in ``decoder``.)
-PARAMS_FINGERPRINT = (
-    f"jpg1:minmax-f64-trunc,inv-after,eqhist,q95;opencv-{cv2.__version__};{_libjpeg_version()}"
-)
+PARAMS_FINGERPRINT = f"jpg1:minmax-f64-trunc,inv-after,eqhist,q95;opencv-{cv2.__version__};{_libjpeg_version()}"
 
 
 @dataclass(frozen=True)
