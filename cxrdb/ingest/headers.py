@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
 
 import pydicom
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
@@ -23,9 +26,67 @@ INT_FIELDS = (
 )
 # Sequences flattened to their first item's CodeMeaning, as the published metadata does.
 CODE_SEQUENCES = ("ProcedureCodeSequence", "ViewCodeSequence", "PatientOrientationCodeSequence")
-# Elements left out of the JSON header: bulk data and anything longer than the original's 100-char cap.
-_SKIP_VRS = {"OB", "OW", "OF", "OD", "OL", "OV", "UN", "SQ"}
-_MAX_LEN = 100
+_MAX_LEN = 100  # the original left out values longer than this; so does the JSON header column
+_TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UT", "UC", "UR"}
+_KEEP_LEADING = {"LT", "ST", "UT"}  # pydicom strips only trailing spaces for these
+_NUMBER_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+_CHARSETS = {"ISO_IR 192": "utf-8", "ISO_IR 100": "latin-1", "": "latin-1"}
+
+
+def _decode_text(raw: bytes, vr: str, encoding: str) -> str:
+    """A text value as pydicom shows it: trailing padding removed, multi-values joined by backslashes."""
+    text = raw.decode(encoding, errors="replace")
+    if vr in _KEEP_LEADING:
+        return text.rstrip(" \x00")
+    return "\\".join(part.strip(" \x00") for part in text.split("\\"))
+
+
+def _decode_numbers(raw: bytes, vr: str, little: bool) -> str | None:
+    fmt = _NUMBER_FORMATS[vr]
+    size = struct.calcsize(fmt)
+    if not raw or len(raw) % size:
+        return None
+    values = struct.unpack(("<" if little else ">") + fmt * (len(raw) // size), raw)
+    return "\\".join(str(v) for v in values)
+
+
+def _header_values(ds: Dataset) -> dict[str, str]:
+    """Every short top-level element as keyword -> string, decoded straight from the raw bytes.
+
+    Equal to ``str(ds[keyword].value)`` (multi-values joined by backslashes) without pydicom's per-element
+    conversion cost; tests check the equality on every real file.
+    """
+    charset = ds.get_item(0x00080005)
+    encoding = "latin-1"
+    if charset is not None and charset.value:
+        value = charset.value
+        text = value.decode("ascii", "replace") if isinstance(value, bytes) else _text(value) or ""
+        encoding = _CHARSETS.get(text.split("\\")[-1].strip(" \x00"), "latin-1")
+    out: dict[str, str] = {}
+    for tag in ds.keys():  # noqa: SIM118 - iterating the dataset would convert every element
+        if tag.group in (0x0002, 0x7FE0) or tag.is_private:
+            continue
+        elem = ds.get_item(tag)
+        keyword = keyword_for_tag(tag)
+        if not keyword or elem is None:
+            continue
+        if isinstance(elem, RawDataElement):
+            vr = elem.VR or dictionary_VR(tag)
+            raw = elem.value or b""
+            if vr in _TEXT_VRS:
+                value: str | None = _decode_text(raw, vr, encoding)
+            elif vr in _NUMBER_FORMATS:
+                value = _decode_numbers(raw, vr, elem.is_little_endian)
+            else:
+                continue
+        else:
+            if elem.VR not in _TEXT_VRS and elem.VR not in _NUMBER_FORMATS:
+                continue
+            value = _text(elem.value)
+        if value is None or value == "" or len(value) > _MAX_LEN:
+            continue
+        out[keyword] = value
+    return out
 
 
 def _text(value: Any) -> str | None:
@@ -33,20 +94,21 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, MultiValue | list | tuple):
         return "\\".join(str(v) for v in value)
-    text = str(value)
-    return text
+    return str(value)
 
 
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
+def _int(value: str | None) -> int | None:
+    if value is None:
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return int(value.split("\\")[0])
+    except ValueError:
         return None
 
 
 def _first_code_meaning(ds: Dataset, keyword: str) -> str | None:
+    if keyword not in ds:
+        return None
     seq = ds.get(keyword)
     if not seq:
         return None
@@ -74,34 +136,22 @@ def _read(path: str) -> Dataset:
     except InvalidDicomError:
         # No preamble/'DICM': archives still hold such files (raw data sets without file meta).
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-        if not any(elem.tag.group in (0x0008, 0x0010, 0x0020, 0x0028) for elem in ds):
+        if not any(tag.group in (0x0008, 0x0010, 0x0020, 0x0028) for tag in ds.keys()):  # noqa: SIM118
             raise InvalidDicomError("no preamble and no recognisable elements") from None
         return ds
-
-
-def _header_json(ds: Dataset) -> str:
-    out: dict[str, str] = {}
-    for elem in ds:
-        keyword = elem.keyword
-        if not keyword or elem.VR in _SKIP_VRS or elem.tag.group == 0x7FE0:
-            continue
-        text = _text(elem.value)
-        if text is None or len(text) > _MAX_LEN:
-            continue
-        out[keyword] = text
-    return json.dumps(out, ensure_ascii=False, sort_keys=True)
 
 
 def read_header(path: str) -> dict[str, Any]:
     """Read the header fields cxrdb stores. Never raises: failures come back as ``{'error': ...}``."""
     try:
         ds = _read(path)
-        row: dict[str, Any] = {k: _text(ds.get(k)) for k in STRING_FIELDS}
-        row.update({k: _int(ds.get(k)) for k in INT_FIELDS})
+        values = _header_values(ds)
+        row: dict[str, Any] = {k: values.get(k) for k in STRING_FIELDS}
+        row.update({k: _int(values.get(k)) for k in INT_FIELDS})
         for seq in CODE_SEQUENCES:
             row[f"{seq}_CodeMeaning"] = _first_code_meaning(ds, seq)
         row["TransferSyntaxUID"], row["has_file_meta"] = _transfer_syntax(ds)
-        row["header"] = _header_json(ds)
+        row["header"] = json.dumps(values, ensure_ascii=False, sort_keys=True)
         row["error"] = None
         if row["Rows"] is None or row["Columns"] is None:
             row["error"] = "not an image: no Rows/Columns in the header"
