@@ -10,7 +10,8 @@ CoreNLP's CCprocessed dependencies and NegBio's propagation:
   hedging modifiers (``no``, ``not``, ``amod``);
 * 'of' phrases: the object of "X of Y" receives X's negation (``no evidence of Y``), and quantity heads
   ("area of", "focus of") hand all their edges and modifiers to their object;
-* compounds: a compound modifier receives its head's incoming edges and negating modifiers.
+* appositions and nominal modifiers (compounds, nouns the tagger took for modifiers) receive their
+  head's incoming edges and negating modifiers.
 
 Propagation runs twice so that conjunctions inside 'of' phrases (and the reverse) are covered.
 """
@@ -166,10 +167,12 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
         for lab, c in list(g.out_edges[first]):
             if c < m and (lab in _COPY_MODS or nodes[c].lemma in _NEG_WORDS):
                 g.add(m, lab, c)
-    # compounds: "no pneumothorax size change" style mis-parses
+    # appositions and noun modifiers ("no focal disease, pleural effusion": effusion is an apposition;
+    # "no pneumothorax or effusion": pneumothorax tagged as a modifier of effusion) take the negating
+    # words and the governor of their head
     for h in range(len(nodes)):
         for lab, x in list(g.out_edges[h]):
-            if lab == "compound":
+            if lab == "appos" or (lab in ("compound", "nmod", "amod") and nodes[x].tag.startswith("NN")):
                 for lab2, c in list(g.out_edges[h]):
                     if c != x and (lab2 == "neg" or nodes[c].lemma in ("no", "not")):
                         g.add(x, lab2, c)

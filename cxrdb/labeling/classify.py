@@ -1,0 +1,136 @@
+"""Stage 2: classify each mention as negative, uncertain or positive.
+
+Per mention and per token of the mention (CheXpert's order): pre-negation uncertainty patterns, then
+negation patterns, then post-negation uncertainty patterns; no match leaves it positive. If different
+tokens of one mention disagree, negation wins, then uncertainty. NegBio mode first tries its regex rules
+on the sentence with the mention replaced by ``$X$``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CxrdbError
+from .config import RULES_DIR, LabelerConfig
+from .mentions import Mention, read_lines
+from .parse import Graph
+from .patterns import Rule, load_rules
+
+POSITIVE, NEGATIVE, UNCERTAIN = 1.0, 0.0, -1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RegexRule:
+    """A sentence-level regex over the sentence with the mention replaced by ``$X$``."""
+
+    rule_id: str
+    regex: re.Pattern[str]
+
+
+def load_regex_rules(path: Path) -> list[RegexRule]:
+    """``rule_id: regex`` lines (case-insensitive)."""
+    rules = []
+    for line in read_lines(path):
+        rule_id, sep, rx = line.partition(":")
+        if not sep:
+            raise CxrdbError(f"{path.name}: expected 'rule_id: regex' in {line!r}")
+        try:
+            rules.append(RegexRule(rule_id.strip(), re.compile(rx.strip(), re.IGNORECASE)))
+        except re.error as exc:
+            raise CxrdbError(f"{path.name}: bad regex {rx!r}: {exc}") from None
+    return rules
+
+
+class Classifier:
+    """The rule sets of one mode and the cascade that applies them."""
+
+    def __init__(self, config: LabelerConfig, rules_dir: Path = RULES_DIR) -> None:
+        self.config = config
+        self.pre: list[Rule] = [r for f in config.pre_negation for r in load_rules(rules_dir / f)]
+        self.neg: list[Rule] = [r for f in config.negation for r in load_rules(rules_dir / f)]
+        self.post: list[Rule] = [r for f in config.post_negation for r in load_rules(rules_dir / f)]
+        self.sentence_neg = load_regex_rules(rules_dir / "patterns" / "sentence.txt")
+        self.fallback = load_regex_rules(rules_dir / "patterns" / "fallback.txt")
+        self.regex_neg = load_regex_rules(rules_dir / config.regex_negation) if config.regex_negation else []
+        self.regex_unc = (
+            load_regex_rules(rules_dir / config.regex_uncertainty) if config.regex_uncertainty else []
+        )
+
+    # -------------------------------------------------------------- regex stages
+    def sentence_shortcut(self, sentence: str) -> str | None:
+        """Rule id when the whole sentence negates all its mentions ('impression: no ...')."""
+        for r in self.sentence_neg:
+            if r.regex.search(sentence):
+                return r.rule_id
+        return None
+
+    @staticmethod
+    def _with_x(sentence: str, m: Mention) -> str:
+        return sentence[: m.start] + "$X$" + sentence[m.end :]
+
+    def regex_stage(self, sentence: str, m: Mention) -> tuple[float, str] | None:
+        """NegBio's regex rules: negation first, then uncertainty."""
+        if not self.regex_neg and not self.regex_unc:
+            return None
+        text = self._with_x(sentence, m)
+        for label, rules in ((NEGATIVE, self.regex_neg), (UNCERTAIN, self.regex_unc)):
+            for r in rules:
+                if r.regex.search(text):
+                    return label, r.rule_id
+        return None
+
+    def fallback_stage(self, sentence: str, m: Mention) -> tuple[float, str]:
+        """Regex rules for a sentence the parser could not handle (never silently positive)."""
+        text = self._with_x(sentence, m)
+        for r in self.fallback:
+            if r.regex.search(text):
+                label = NEGATIVE if r.rule_id.startswith("neg") else UNCERTAIN
+                return label, r.rule_id
+        return POSITIVE, "fallback.mention"
+
+    # -------------------------------------------------------------- graph stages
+    def _negation(self, g: Graph, i: int) -> str | None:
+        for r in self.neg:
+            b = r.pattern.match(g, i)
+            if b is None:
+                continue
+            key = b.get("key")
+            if key is not None and any(lab == "neg" for lab, _ in g.out_edges[key]):
+                continue  # double negation: "not excluded"
+            if any(lab == "amod" and g.nodes[c].lemma == "new" for lab, c in g.out_edges[i]):
+                continue  # "no new X" is left to the uncertainty rules
+            return r.rule_id
+        return None
+
+    def graph_stage(self, g: Graph, m: Mention) -> tuple[float, str] | None:
+        """Label and rule id from the dependency patterns; None when no token of the mention is found."""
+        nodes = g.nodes_in_span(m.start, m.end)
+        if not nodes:
+            return None
+        neg_rule = unc_rule = None
+        for i in nodes:
+            rule = _first(self.pre, g, i)
+            if rule:
+                unc_rule = unc_rule or rule
+                continue
+            rule = self._negation(g, i)
+            if rule:
+                neg_rule = neg_rule or rule
+                continue
+            rule = _first(self.post, g, i)
+            if rule:
+                unc_rule = unc_rule or rule
+        if neg_rule:
+            return NEGATIVE, neg_rule
+        if unc_rule:
+            return UNCERTAIN, unc_rule
+        return POSITIVE, "mention"
+
+
+def _first(rules: list[Rule], g: Graph, i: int) -> str | None:
+    for r in rules:
+        if r.pattern.match(g, i) is not None:
+            return r.rule_id
+    return None

@@ -1,0 +1,207 @@
+"""The labeling engine: clean → split → match → parse → classify → aggregate, for either mode."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..executor import default_workers, run_map
+from .aggregate import aggregate
+from .classify import NEGATIVE, Classifier
+from .clean import clean_text
+from .config import OBSERVATIONS, LabelerConfig, get_config
+from .mentions import Mention, MentionExtractor
+from .parse import build_graph, load_spacy
+from .sentences import split_sentences
+
+STAGES = ("load", "split", "match", "parse", "classify", "aggregate")
+_CACHE_LIMIT = 200_000
+
+
+@dataclass(slots=True)
+class ReportResult:
+    """Labels of one report.
+
+    ``labels``: 1.0 / 0.0 / -1.0 / None for each of the 14 observations. ``evidence``: one dict per
+    mention with ``sentence_index``, ``sentence`` (cleaned), ``start``/``end`` (char span in that cleaned
+    sentence), ``phrase``, ``observation``, ``label`` and ``rule`` (the rule that decided it, 'mention'
+    for a plain positive). ``parse_failures``: mention sentences the parser could not handle (their
+    mentions were decided by the fallback regex rules). ``skipped``: the mode drops this report (NegBio:
+    empty text).
+    """
+
+    labels: dict[str, float | None]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    parse_failures: int = 0
+    skipped: bool = False
+
+
+@dataclass(slots=True)
+class _SentenceResult:
+    decided: list[tuple[Mention, float, str]]
+    failed: bool
+
+
+class Labeler:
+    """One labeler mode with its rules and spaCy pipeline loaded once."""
+
+    def __init__(self, labeler: str | LabelerConfig = "chexpert", *, load_parser: bool = True) -> None:
+        t0 = time.perf_counter()
+        self.config = get_config(labeler)
+        self.extractor = MentionExtractor(self.config)
+        self.classifier = Classifier(self.config)
+        self._nlp: Any = load_spacy() if load_parser else None
+        self._cache: dict[str, _SentenceResult] = {}
+        self.timings: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self.timings["load"] = time.perf_counter() - t0
+        self.counts = {"reports": 0, "sentences": 0, "parsed": 0, "cache_hits": 0}
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            self._nlp = load_spacy()
+        return self._nlp
+
+    def label(self, text: str) -> ReportResult:
+        """Labels of one report."""
+        return self.label_many([text])[0]
+
+    def label_many(self, texts: Sequence[str | None]) -> list[ReportResult]:
+        """Labels of many reports, in order (in this process)."""
+        tm = self.timings
+        t0 = time.perf_counter()
+        docs: list[list[str]] = []
+        for text in texts:
+            cleaned = clean_text(text or "", self.config.clean_text)
+            docs.append([s for _, _, s in split_sentences(cleaned)])
+        t1 = time.perf_counter()
+        tm["split"] += t1 - t0
+        todo: dict[str, list[Mention]] = {}
+        for sents in docs:
+            for s in sents:
+                if s in self._cache or s in todo:
+                    self.counts["cache_hits"] += 1
+                    continue
+                todo[s] = self.extractor.extract(s)
+        self.counts["sentences"] += sum(len(s) for s in docs)
+        t2 = time.perf_counter()
+        tm["match"] += t2 - t1
+        self._decide(todo)
+        t5 = time.perf_counter()
+        results = [self._report(sents, text) for sents, text in zip(docs, texts, strict=True)]
+        tm["aggregate"] += time.perf_counter() - t5
+        self.counts["reports"] += len(texts)
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache.clear()
+        return results
+
+    def _decide(self, todo: dict[str, list[Mention]]) -> None:
+        """Classify the mentions of new sentences; parse only sentences that need the graph rules."""
+        cls = self.classifier
+        t0 = time.perf_counter()
+        to_parse: list[tuple[str, list[Mention], list[tuple[Mention, float, str]]]] = []
+        for sent, mentions in todo.items():
+            if not mentions:
+                self._cache[sent] = _SentenceResult([], False)
+                continue
+            shortcut = cls.sentence_shortcut(sent)
+            if shortcut:
+                self._cache[sent] = _SentenceResult([(m, NEGATIVE, shortcut) for m in mentions], False)
+                continue
+            decided: list[tuple[Mention, float, str]] = []
+            pending: list[Mention] = []
+            for m in mentions:
+                hit = cls.regex_stage(sent, m)
+                if hit:
+                    decided.append((m, *hit))
+                else:
+                    pending.append(m)
+            if not pending:
+                self._cache[sent] = _SentenceResult(decided, False)
+            elif len(sent) > self.config.max_parse_chars:
+                decided += [(m, *cls.fallback_stage(sent, m)) for m in pending]
+                self._cache[sent] = _SentenceResult(decided, True)
+            else:
+                to_parse.append((sent, pending, decided))
+        t1 = time.perf_counter()
+        parse_time = 0.0
+        if to_parse:
+            texts = [_parse_text(s) for s, _, _ in to_parse]
+            tp = time.perf_counter()
+            docs = list(self.nlp.pipe(texts, batch_size=256))
+            parse_time = time.perf_counter() - tp
+            self.counts["parsed"] += len(docs)
+            for (sent, pending, decided), doc in zip(to_parse, docs, strict=True):
+                tb = time.perf_counter()
+                g = build_graph(doc)
+                parse_time += time.perf_counter() - tb
+                failed = False
+                for m in pending:
+                    hit = cls.graph_stage(g, m)
+                    if hit is None:
+                        failed = True
+                        hit = cls.fallback_stage(sent, m)
+                    decided.append((m, *hit))
+                self._cache[sent] = _SentenceResult(decided, failed)
+        total = time.perf_counter() - t0
+        self.timings["parse"] += parse_time
+        self.timings["classify"] += total - parse_time
+
+    def _report(self, sents: list[str], text: str | None) -> ReportResult:
+        if self.config.drop_empty and not (text or "").strip():
+            return ReportResult(dict.fromkeys(OBSERVATIONS), [], 0, skipped=True)
+        evidence: list[dict[str, Any]] = []
+        failures = 0
+        triples: list[tuple[str, str, float]] = []
+        for idx, s in enumerate(sents):
+            res = self._cache[s]
+            failures += res.failed
+            for m, label, rule in res.decided:
+                triples.append((m.observation, m.text, label))
+                evidence.append(
+                    {"sentence_index": idx, "sentence": s, "start": m.start, "end": m.end, "phrase": m.text,
+                     "observation": m.observation, "label": label, "rule": rule}
+                )
+        return ReportResult(aggregate(triples, self.config), evidence, failures)
+
+
+def _parse_text(sentence: str) -> str:
+    """The text given to the parser: same length as the sentence (offsets stay valid), newlines as
+    spaces, first letter upper-cased (the parser was trained on cased text)."""
+    s = sentence.replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    return s[:1].upper() + s[1:]
+
+
+# ------------------------------------------------------------------ parallel labeling
+
+_WORKER_LABELERS: dict[str, Labeler] = {}
+
+
+def get_labeler(name: str) -> Labeler:
+    """A per-process shared Labeler (spaCy loaded once per process)."""
+    lab = _WORKER_LABELERS.get(name)
+    if lab is None:
+        lab = _WORKER_LABELERS[name] = Labeler(name)
+    return lab
+
+
+def _label_chunk(item: tuple[str, int, list[str | None]]) -> tuple[int, list[ReportResult]]:
+    name, start, texts = item
+    return start, get_labeler(name).label_many(texts)
+
+
+def label_texts(
+    texts: Sequence[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = 128
+) -> list[ReportResult]:
+    """Label many reports, in parallel via :func:`cxrdb.executor.run_map`; order is preserved."""
+    name = get_config(labeler).name
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or len(texts) <= chunk_size:
+        return get_labeler(name).label_many(list(texts))
+    chunks = [(name, i, list(texts[i : i + chunk_size])) for i in range(0, len(texts), chunk_size)]
+    out: list[ReportResult | None] = [None] * len(texts)
+    for start, results in run_map(_label_chunk, chunks, workers=workers, batch_size=1):
+        out[start : start + len(results)] = results
+    return out  # type: ignore[return-value]
