@@ -45,7 +45,8 @@ def summary(title: str, values: dict[str, Any]) -> None:
     table.add_column(style="bold")
     table.add_column(justify="right")
     for key, value in values.items():
-        label = key if "." in key or key.isupper() else key.replace("_", " ")
+        plain = key.replace("_", "").replace(" ", "").isalnum() and key.islower()
+        label = key.replace("_", " ") if plain else key
         table.add_row(label, str(value))
     console.print(table)
 
