@@ -108,6 +108,34 @@ def convert(
 
 
 @app.command()
+def split(
+    db: CatalogOpt,
+    published: Annotated[Path | None, typer.Option(
+        help="Published split file (mimic-cxr-2.0.0-split.csv.gz): its assignments are kept exactly.")] = None,
+    test_set: Annotated[Path | None, typer.Option(
+        help="Labeled test-set CSV (study_id, ...): those studies' patients go to test.")] = None,
+    validate_patients: Annotated[int | None, typer.Option(
+        help="Exactly this many new patients to validate (instead of --validate-fraction).")] = None,
+    validate_fraction: Annotated[float, typer.Option(help="Share of new patients to validate.")] = 0.0076,
+    test_fraction: Annotated[float, typer.Option(help="Share of new patients to test.")] = 0.0045,
+    seed: Annotated[int, typer.Option(help="Seed of the patient hash.")] = 0,
+) -> None:
+    """Assign every image to train / validate / test by patient (no patient in two splits).
+
+    Example: cxrdb split --db cxr.duckdb --published mimic-cxr-2.0.0-split.csv.gz
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .split import split as run_split
+
+    with Catalog.open(db) as cat:
+        result = run_split(cat, published=published, test_set=test_set, seed=seed,
+                           validate_fraction=validate_fraction, test_fraction=test_fraction,
+                           validate_patients=validate_patients)
+    _console.summary("split", result)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL query; `physionet-data.mimic_cxr.x` works too.")],
     db: CatalogOpt,

@@ -17,6 +17,7 @@ from .errors import CxrdbError
 # release view -> published file name
 TABLES = {
     "release.metadata": "mimic-cxr-2.0.0-metadata.csv.gz",
+    "release.split": "mimic-cxr-2.0.0-split.csv.gz",
 }
 
 
@@ -86,6 +87,8 @@ def export(cat: Catalog, out: str | Path) -> dict[str, int]:
     out = Path(out).expanduser().resolve()
     written: dict[str, int] = {}
     for view, name in TABLES.items():
+        if view == "release.split" and not cat.scalar("SELECT count(*) FROM work.split"):
+            continue  # not split yet
         written[name] = export_table(cat, view, out / name)
     images = export_image_filenames(cat, out)
     if images is not None:

@@ -16,3 +16,14 @@ CREATE TABLE IF NOT EXISTS work.jpg (
     params VARCHAR,                      -- fingerprint of output-affecting parameters and library versions
     out_root VARCHAR                     -- absolute output folder the JPG was written under
 );
+
+-- work.split: the train/validate/test assignment of each image; grain dicom_id.
+-- origin says why: published (kept from a published split file), patient (a known patient's split),
+-- test-set (patient of a labeled test-set study), hash (new patient, from hash(seed, subject_id)).
+CREATE TABLE IF NOT EXISTS work.split (
+    dicom_id VARCHAR PRIMARY KEY,
+    study_id BIGINT NOT NULL,
+    subject_id BIGINT NOT NULL,
+    split VARCHAR NOT NULL CHECK (split IN ('train', 'validate', 'test')),
+    origin VARCHAR NOT NULL
+);

@@ -5,6 +5,6 @@ CREATE SCHEMA IF NOT EXISTS release;
 CREATE OR REPLACE VIEW release.image_filenames AS
 SELECT j.jpg_path, j.out_root
 FROM work.jpg AS j
-JOIN stg.images AS i USING (dicom_id)
+JOIN stg.release_images AS i USING (dicom_id)
 WHERE j.error IS NULL AND j.jpg_path IS NOT NULL
 ORDER BY j.jpg_path;

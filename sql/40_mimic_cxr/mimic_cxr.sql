@@ -50,3 +50,7 @@ SELECT
     CAST("Columns" AS VARCHAR) AS "Columns"
 FROM raw.images
 WHERE error IS NULL;
+
+-- mimic_cxr.split: the split export table.
+CREATE OR REPLACE VIEW mimic_cxr.split AS
+SELECT * FROM release.split;
