@@ -19,6 +19,8 @@ from .parse import Graph
 from .patterns import Rule, load_rules
 
 POSITIVE, NEGATIVE, UNCERTAIN = 1.0, 0.0, -1.0
+#: rule id of an anatomy mention ("heart size") neither negated, hedged nor called abnormal: no label
+NEUTRAL_ANATOMY = "anatomy.not_abnormal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class Classifier:
         self.pre: list[Rule] = [r for f in config.pre_negation for r in load_rules(rules_dir / f)]
         self.neg: list[Rule] = [r for f in config.negation for r in load_rules(rules_dir / f)]
         self.post: list[Rule] = [r for f in config.post_negation for r in load_rules(rules_dir / f)]
+        self.anatomy: list[Rule] = load_rules(rules_dir / "patterns" / "abnormal_anatomy.txt")
         self.sentence_neg = load_regex_rules(rules_dir / "patterns" / "sentence.txt")
         self.fallback = load_regex_rules(rules_dir / "patterns" / "fallback.txt")
         self.regex_neg = load_regex_rules(rules_dir / config.regex_negation) if config.regex_negation else []
@@ -81,14 +84,18 @@ class Classifier:
                     return label, r.rule_id
         return None
 
-    def fallback_stage(self, sentence: str, m: Mention) -> tuple[float, str]:
+    def fallback_stage(self, sentence: str, m: Mention) -> tuple[float | None, str]:
         """Regex rules for a sentence the parser could not handle (never silently positive)."""
         text = self._with_x(sentence, m)
         for r in self.fallback:
             if r.regex.search(text):
+                if r.rule_id.startswith("abnormal"):
+                    if m.anatomical:
+                        return POSITIVE, r.rule_id
+                    continue
                 label = NEGATIVE if r.rule_id.startswith("neg") else UNCERTAIN
                 return label, r.rule_id
-        return POSITIVE, "fallback.mention"
+        return (None, NEUTRAL_ANATOMY) if m.anatomical else (POSITIVE, "fallback.mention")
 
     # -------------------------------------------------------------- graph stages
     def _negation(self, g: Graph, i: int) -> str | None:
@@ -104,8 +111,12 @@ class Classifier:
             return r.rule_id
         return None
 
-    def graph_stage(self, g: Graph, m: Mention) -> tuple[float, str] | None:
-        """Label and rule id from the dependency patterns; None when no token of the mention is found."""
+    def graph_stage(self, g: Graph, m: Mention) -> tuple[float | None, str] | None:
+        """Label and rule id from the dependency patterns; None when no token of the mention is found.
+
+        An anatomy mention ("heart size") that is neither negated nor hedged is positive only when an
+        abnormal-anatomy pattern matches ("the heart is enlarged"); otherwise its label is None.
+        """
         nodes = g.nodes_in_span(m.start, m.end)
         if not nodes:
             return None
@@ -126,6 +137,12 @@ class Classifier:
             return NEGATIVE, neg_rule
         if unc_rule:
             return UNCERTAIN, unc_rule
+        if m.anatomical:
+            for i in nodes:
+                rule = _first(self.anatomy, g, i)
+                if rule:
+                    return POSITIVE, rule
+            return None, NEUTRAL_ANATOMY
         return POSITIVE, "mention"
 
 

@@ -40,7 +40,7 @@ class ReportResult:
 
 @dataclass(slots=True)
 class _SentenceResult:
-    decided: list[tuple[Mention, float, str]]
+    decided: list[tuple[Mention, float | None, str]]
     failed: bool
 
 
@@ -101,7 +101,7 @@ class Labeler:
         """Classify the mentions of new sentences; parse only sentences that need the graph rules."""
         cls = self.classifier
         t0 = time.perf_counter()
-        to_parse: list[tuple[str, list[Mention], list[tuple[Mention, float, str]]]] = []
+        to_parse: list[tuple[str, list[Mention], list[tuple[Mention, float | None, str]]]] = []
         for sent, mentions in todo.items():
             if not mentions:
                 self._cache[sent] = _SentenceResult([], False)
@@ -110,7 +110,7 @@ class Labeler:
             if shortcut:
                 self._cache[sent] = _SentenceResult([(m, NEGATIVE, shortcut) for m in mentions], False)
                 continue
-            decided: list[tuple[Mention, float, str]] = []
+            decided: list[tuple[Mention, float | None, str]] = []
             pending: list[Mention] = []
             for m in mentions:
                 hit = cls.regex_stage(sent, m)
@@ -159,7 +159,8 @@ class Labeler:
             res = self._cache[s]
             failures += res.failed
             for m, label, rule in res.decided:
-                triples.append((m.observation, m.text, label))
+                if label is not None:
+                    triples.append((m.observation, m.text, label))
                 evidence.append(
                     {"sentence_index": idx, "sentence": s, "start": m.start, "end": m.end, "phrase": m.text,
                      "observation": m.observation, "label": label, "rule": rule}

@@ -19,6 +19,7 @@ class Mention:
     start: int
     end: int
     text: str
+    anatomical: bool = False
 
 
 def read_lines(path: Path) -> list[str]:
@@ -42,10 +43,17 @@ class MentionExtractor:
         self.flags = re.IGNORECASE if config.loose_phrases else 0
         self.loose = config.loose_phrases
         self.mentions: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        self.anatomical: set[str] = set()  # phrases marked '@': anatomy, positive only when abnormal
         self.unmentions: dict[str, list[re.Pattern[str]]] = {}
         for path in sorted((rules_dir / "mention").glob("*.txt")):
             obs = observation_name(path.stem)
-            self.mentions[obs] = [(p, self._compile(p, path)) for p in read_lines(path)]
+            phrases = []
+            for p in read_lines(path):
+                if p.startswith("@"):
+                    p = p[1:]
+                    self.anatomical.add(p)
+                phrases.append((p, self._compile(p, path)))
+            self.mentions[obs] = phrases
         for path in sorted((rules_dir / "unmention").glob("*.txt")):
             if path.stem != "positional":
                 self.unmentions.setdefault(observation_name(path.stem), []).extend(
@@ -108,7 +116,7 @@ class MentionExtractor:
                     s, e = m.start(), m.end()
                     if s == e or any(s < ue and e > us for us, ue in blocked):
                         continue
-                    found.append(Mention(obs, phrase, s, e, m.group()))
+                    found.append(Mention(obs, phrase, s, e, m.group(), phrase in self.anatomical))
         return _drop_nested(found)
 
 

@@ -177,5 +177,5 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
                     if c != x and (lab2 == "neg" or nodes[c].lemma in ("no", "not")):
                         g.add(x, lab2, c)
                 for lab2, hh in list(g.in_edges[h]):
-                    if lab2.startswith("prep_") or lab2 in ("dobj", "nsubj", "nsubjpass", "attr", "pobj"):
+                    if lab2.startswith("prep_") or lab2 in ("dobj", "nsubj", "nsubjpass", "attr", "pobj", "npadvmod"):
                         g.add(hh, lab2, x)
