@@ -108,6 +108,27 @@ def convert(
 
 
 @app.command()
+def label(
+    db: CatalogOpt,
+    labeler: Annotated[list[str] | None, typer.Option(
+        "--labeler", "-l", help="chexpert and/or negbio (repeat the option); default both.")] = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Label every study's chosen section with the CheXpert and NegBio labelers; keeps the evidence.
+
+    Example: cxrdb label --db cxr.duckdb
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .labeling.run import LABELERS
+    from .labeling.run import label as run_label
+
+    with Catalog.open(db) as cat, _console.progress_bars() as bar:
+        result = run_label(cat, labeler or LABELERS, workers=workers, progress=bar)
+    _console.summary("label", result)
+
+
+@app.command()
 def split(
     db: CatalogOpt,
     published: Annotated[Path | None, typer.Option(

@@ -18,6 +18,14 @@ from .errors import CxrdbError
 TABLES = {
     "release.metadata": "mimic-cxr-2.0.0-metadata.csv.gz",
     "release.split": "mimic-cxr-2.0.0-split.csv.gz",
+    "release.chexpert": "mimic-cxr-2.0.0-chexpert.csv.gz",
+    "release.negbio": "mimic-cxr-2.0.0-negbio.csv.gz",
+}
+# views exported only once their stage has run: view -> query that is non-zero when it has
+STAGE_DONE = {
+    "release.split": "SELECT count(*) FROM work.split",
+    "release.chexpert": "SELECT count(*) FROM work.labels WHERE labeler = 'chexpert'",
+    "release.negbio": "SELECT count(*) FROM work.labels WHERE labeler = 'negbio'",
 }
 
 
@@ -87,8 +95,8 @@ def export(cat: Catalog, out: str | Path) -> dict[str, int]:
     out = Path(out).expanduser().resolve()
     written: dict[str, int] = {}
     for view, name in TABLES.items():
-        if view == "release.split" and not cat.scalar("SELECT count(*) FROM work.split"):
-            continue  # not split yet
+        if view in STAGE_DONE and not cat.scalar(STAGE_DONE[view]):
+            continue  # that stage has not run
         written[name] = export_table(cat, view, out / name)
     images = export_image_filenames(cat, out)
     if images is not None:

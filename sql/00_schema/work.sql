@@ -27,3 +27,43 @@ CREATE TABLE IF NOT EXISTS work.split (
     split VARCHAR NOT NULL CHECK (split IN ('train', 'validate', 'test')),
     origin VARCHAR NOT NULL
 );
+
+-- work.labels: one row per (study, labeler); the 14 CheXpert observations as 1.0 / 0.0 / -1.0 / NULL.
+-- Current while text_sha256 (of raw.reports.labeler_text) and rules (labeler fingerprint) still match.
+CREATE TABLE IF NOT EXISTS work.labels (
+    study_id BIGINT NOT NULL,
+    labeler VARCHAR NOT NULL,
+    text_sha256 VARCHAR NOT NULL,
+    rules VARCHAR NOT NULL,
+    parse_failures INTEGER NOT NULL,
+    "Atelectasis" DOUBLE,
+    "Cardiomegaly" DOUBLE,
+    "Consolidation" DOUBLE,
+    "Edema" DOUBLE,
+    "Enlarged Cardiomediastinum" DOUBLE,
+    "Fracture" DOUBLE,
+    "Lung Lesion" DOUBLE,
+    "Lung Opacity" DOUBLE,
+    "No Finding" DOUBLE,
+    "Pleural Effusion" DOUBLE,
+    "Pleural Other" DOUBLE,
+    "Pneumonia" DOUBLE,
+    "Pneumothorax" DOUBLE,
+    "Support Devices" DOUBLE,
+    PRIMARY KEY (study_id, labeler)
+);
+
+-- work.label_evidence: why each label is what it is; one row per mention found in the labeled text.
+-- span [start, end) is in the cleaned sentence; rule is the pattern that decided it ('mention' = positive).
+CREATE TABLE IF NOT EXISTS work.label_evidence (
+    study_id BIGINT NOT NULL,
+    labeler VARCHAR NOT NULL,
+    sentence_index INTEGER,
+    sentence VARCHAR,
+    start INTEGER,
+    "end" INTEGER,
+    phrase VARCHAR,
+    observation VARCHAR,
+    label DOUBLE,
+    rule VARCHAR
+);

@@ -54,3 +54,23 @@ WHERE error IS NULL;
 -- mimic_cxr.split: the split export table.
 CREATE OR REPLACE VIEW mimic_cxr.split AS
 SELECT * FROM release.split;
+
+-- mimic_cxr.chexpert: BigQuery column names (spaces become underscores).
+CREATE OR REPLACE VIEW mimic_cxr.chexpert AS
+SELECT
+    subject_id, study_id, "Atelectasis" AS Atelectasis, "Cardiomegaly" AS Cardiomegaly,
+    "Consolidation" AS Consolidation, "Edema" AS Edema, "Enlarged Cardiomediastinum" AS Enlarged_Cardiomediastinum,
+    "Fracture" AS Fracture, "Lung Lesion" AS Lung_Lesion, "Lung Opacity" AS Lung_Opacity,
+    "No Finding" AS No_Finding, "Pleural Effusion" AS Pleural_Effusion, "Pleural Other" AS Pleural_Other,
+    "Pneumonia" AS Pneumonia, "Pneumothorax" AS Pneumothorax, "Support Devices" AS Support_Devices
+FROM release.chexpert;
+
+-- mimic_cxr.negbio: BigQuery column names (spaces become underscores).
+CREATE OR REPLACE VIEW mimic_cxr.negbio AS
+SELECT
+    subject_id, study_id, "Atelectasis" AS Atelectasis, "Cardiomegaly" AS Cardiomegaly,
+    "Consolidation" AS Consolidation, "Edema" AS Edema, "Enlarged Cardiomediastinum" AS Enlarged_Cardiomediastinum,
+    "Fracture" AS Fracture, "Lung Lesion" AS Lung_Lesion, "Lung Opacity" AS Lung_Opacity,
+    "No Finding" AS No_Finding, "Pleural Effusion" AS Pleural_Effusion, "Pleural Other" AS Pleural_Other,
+    "Pneumonia" AS Pneumonia, "Pneumothorax" AS Pneumothorax, "Support Devices" AS Support_Devices
+FROM release.negbio;

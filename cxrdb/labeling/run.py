@@ -1,0 +1,129 @@
+"""Label every study's chosen section text in the catalog with one or more labelers.
+
+Texts go to worker processes in chunks; results (labels + evidence) come back to this process, which alone
+writes work.labels / work.label_evidence, in batches. A study is relabeled only when its text or the labeler's
+rules changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+
+from .. import __version__
+from ..catalog import Catalog
+from ..executor import run_map
+from .config import OBSERVATIONS, RULES_DIR, get_config
+from .engine import ReportResult, get_labeler
+
+Progress = Callable[[str, int, int], None]
+CHUNK = 64
+FLUSH_REPORTS = 2000
+LABELERS = ("chexpert", "negbio")
+
+
+def _noop(task: str, advance: int, total: int) -> None:
+    return None
+
+
+@cache
+def rules_fingerprint(labeler: str) -> str:
+    """Identifies the labeler's output: its name, cxrdb's version and the content of every rule file."""
+    digest = hashlib.sha256(f"{labeler}:{__version__}".encode())
+    for path in sorted(RULES_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(RULES_DIR)).encode())
+            digest.update(path.read_bytes())
+    return f"{labeler}:{__version__}:{digest.hexdigest()[:16]}"
+
+
+def text_sha256(text: str) -> str:
+    """Hash of a labeler input text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _label_chunk(item: tuple[str, list[int], list[str]]) -> tuple[str, list[int], list[ReportResult]]:
+    name, ids, texts = item
+    return name, ids, get_labeler(name).label_many(texts)
+
+
+def _flush(cat: Catalog, labels: list[dict[str, Any]], evidence: list[dict[str, Any]]) -> None:
+    if not labels:
+        return
+    keys = pa.Table.from_pylist([{"study_id": r["study_id"], "labeler": r["labeler"]} for r in labels])
+    cat.con.register("_keys", keys)
+    cat.con.register("_labels", pa.Table.from_pylist(labels))
+    cat.con.execute("BEGIN")
+    for table in ("work.labels", "work.label_evidence"):
+        cat.con.execute(f"DELETE FROM {table} t USING _keys k WHERE t.study_id = k.study_id AND t.labeler = k.labeler")
+    cat.con.execute("INSERT INTO work.labels BY NAME SELECT * FROM _labels")
+    if evidence:
+        cat.con.register("_evidence", pa.Table.from_pylist(evidence))
+        cat.con.execute("INSERT INTO work.label_evidence BY NAME SELECT * FROM _evidence")
+        cat.con.unregister("_evidence")
+    cat.con.execute("COMMIT")
+    cat.con.unregister("_keys")
+    cat.con.unregister("_labels")
+    labels.clear()
+    evidence.clear()
+
+
+def label(
+    cat: Catalog,
+    labelers: Sequence[str] = LABELERS,
+    *,
+    workers: int | None = None,
+    progress: Progress = _noop,
+) -> dict[str, Any]:
+    """Label the catalog's studies with each labeler; return counts."""
+    started = time.perf_counter()
+    names = [get_config(n).name for n in labelers]
+    _, reports = cat.query("SELECT study_id, labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id")
+    hashes = {sid: text_sha256(text) for sid, text in reports}
+    cat.con.execute("DELETE FROM work.labels WHERE study_id NOT IN (SELECT study_id FROM stg.reports "
+                    "WHERE labeler_text <> '')")
+    cat.con.execute("DELETE FROM work.label_evidence WHERE study_id NOT IN (SELECT study_id FROM work.labels)")
+    items: list[tuple[str, list[int], list[str]]] = []
+    summary: dict[str, Any] = {"studies_with_text": len(reports)}
+    for name in names:
+        fp = rules_fingerprint(name)
+        done = {sid for sid, sha, rules in cat.con.execute(
+            "SELECT study_id, text_sha256, rules FROM work.labels WHERE labeler = ?", [name]).fetchall()
+            if rules == fp and hashes.get(sid) == sha}
+        todo = [(sid, text) for sid, text in reports if sid not in done]
+        summary[f"{name}_up_to_date"] = len(done)
+        summary[f"{name}_labeled"] = len(todo)
+        for i in range(0, len(todo), CHUNK):
+            chunk = todo[i : i + CHUNK]
+            items.append((name, [s for s, _ in chunk], [t for _, t in chunk]))
+    total = sum(len(ids) for _, ids, _ in items)
+    progress("label", 0, total)
+    labels: list[dict[str, Any]] = []
+    evidence: list[dict[str, Any]] = []
+    parse_failures = dict.fromkeys(names, 0)
+    for name, ids, results in run_map(_label_chunk, items, workers=workers, batch_size=1):
+        fp = rules_fingerprint(name)
+        for sid, res in zip(ids, results, strict=True):
+            parse_failures[name] += res.parse_failures
+            row: dict[str, Any] = {"study_id": sid, "labeler": name, "text_sha256": hashes[sid], "rules": fp,
+                                   "parse_failures": res.parse_failures}
+            row.update({obs: res.labels.get(obs) for obs in OBSERVATIONS})
+            labels.append(row)
+            evidence.extend({"study_id": sid, "labeler": name, **{k: e.get(k) for k in (
+                "sentence_index", "sentence", "start", "end", "phrase", "observation", "label", "rule")}}
+                for e in res.evidence)
+        if len(labels) >= FLUSH_REPORTS:
+            _flush(cat, labels, evidence)
+        progress("label", len(ids), total)
+    _flush(cat, labels, evidence)
+    for name in names:
+        summary[f"{name}_parse_failures"] = parse_failures[name]
+    seconds = time.perf_counter() - started
+    summary["seconds"] = round(seconds, 2)
+    summary["reports_per_second"] = round(total / seconds, 1) if total and seconds > 0 else 0
+    return summary
