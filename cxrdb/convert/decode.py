@@ -28,7 +28,7 @@ PLUGIN_ORDER: dict[str, tuple[str, ...]] = {
     uid.JPEGLosslessSV1: ("gdcm", "pylibjpeg"),
     uid.JPEGLSLossless: ("gdcm", "pylibjpeg", "pyjpegls"),
     uid.JPEGLSNearLossless: ("gdcm", "pylibjpeg", "pyjpegls"),
-    uid.JPEG2000Lossless: ("gdcm", "pylibjpeg", "pillow"),
+    uid.JPEG2000Lossless: ("pylibjpeg", "gdcm", "pillow"),
     uid.JPEG2000: ("pylibjpeg", "gdcm", "pillow"),
     uid.RLELossless: ("pylibjpeg", "pydicom", "gdcm"),
 }
