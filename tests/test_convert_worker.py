@@ -152,3 +152,18 @@ def test_process_pool(tmp_path: Path) -> None:
     results = list(run_map(convert_one, tasks, workers=2))
     assert sorted(r["dicom_id"] for r in results) == sorted(t.dicom_id for t in tasks)
     assert all(r["ok"] for r in results)
+
+
+def test_threads_share_nothing(tmp_path: Path) -> None:
+    """Dask runs several threads per worker: per-thread buffers keep concurrent conversions exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srcs = [DATA / n for n in ("dicom-test-files__RG3_RLE.dcm", "dicom-test-files__RG2_RLE.dcm")] * 3
+    tasks = [ConvertTask(str(i), str(s), str(tmp_path / f"{i}.jpg")) for i, s in enumerate(srcs)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(convert_one, tasks))
+    assert all(r["ok"] for r in results)
+    by_src: dict[str, set[str]] = {}
+    for t, r in zip(tasks, results, strict=True):
+        by_src.setdefault(t.source, set()).add(r["jpg_sha256"])
+    assert all(len(v) == 1 for v in by_src.values())

@@ -18,6 +18,8 @@ Choices where the published function is undefined (see docs/conversion.md):
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -26,7 +28,7 @@ NOTE_SIGNED_OVERFLOW = "signed range overflow: computed without wrap-around"
 
 _CHUNK = 1 << 16  # pixels per table-lookup chunk: index cast + output stay in L2
 _F32_EXACT = 1 << 24  # calcHist counts are float32: exact below this many pixels
-_out_buf: np.ndarray = np.empty(0, np.uint8)  # per-process reusable output buffer (no page faults per image)
+_local = threading.local()  # per-thread reusable output buffer (no page faults per image; Dask runs threads)
 
 
 def equalize_lut(hist8: np.ndarray) -> np.ndarray:
@@ -88,10 +90,10 @@ def _normalise(shifted: np.ndarray, span: int) -> np.ndarray:
 
 
 def _out(n: int, shape: tuple[int, ...]) -> np.ndarray:
-    global _out_buf
-    if _out_buf.size < n:
-        _out_buf = np.empty(n, np.uint8)
-    return _out_buf[:n].reshape(shape)
+    buf = getattr(_local, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _local.buf = np.empty(n, np.uint8)
+    return buf[:n].reshape(shape)
 
 
 def convert_pixels(
@@ -101,8 +103,8 @@ def convert_pixels(
 
     ``arr`` may be uint8/int8/uint16/int16 (fast path) or any other integer/float dtype (exact float64
     fallback). ``correct_bits`` applies pydicom's unused-bit correction to a raw native view (BitsStored),
-    folded into the table. With ``reuse`` the result is a view of a per-process buffer, valid until the
-    next call.
+    folded into the table. With ``reuse`` the result is a view of a per-thread buffer, valid until the
+    thread's next call.
     """
     if arr.ndim != 2:
         raise ValueError(f"expected a single 2-D plane, got shape {arr.shape}")
