@@ -18,14 +18,14 @@ err_console = Console(stderr=True)
 
 @contextmanager
 def progress_bars() -> Iterator[Any]:
-    """Yield a ``(task, advance, total)`` callback that drives one rich bar per task name."""
+    """Yield a ``(task, advance, total)`` callback that drives one rich bar per task name (total None: unknown)."""
     bars = Progress(
         TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=err_console, transient=False, disable=not err_console.is_terminal,
     )
     tasks: dict[str, Any] = {}
 
-    def update(task: str, advance: int, total: int) -> None:
+    def update(task: str, advance: int, total: int | None) -> None:
         if task not in tasks:
             tasks[task] = bars.add_task(task, total=total)
         bars.update(tasks[task], advance=advance, total=total)

@@ -128,6 +128,56 @@ def label(
     _console.summary("label", result)
 
 
+@app.command("label-reports")
+def label_reports(
+    input_csv: Annotated[Path, typer.Argument(help="CSV with a header holding an id column and a text column.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output CSV: study_id then the 14 observations.")],
+    labeler: Annotated[str, typer.Option("--labeler", "-l", help="chexpert or negbio.")] = "chexpert",
+    id_column: Annotated[str, typer.Option(help="Name of the id column.")] = "study_id",
+    text_column: Annotated[str, typer.Option(help="Name of the text column.")] = "text",
+    workers: WorkersOpt = None,
+) -> None:
+    """Label a CSV of report texts without a catalog; rows stay in input order.
+
+    Example: cxrdb label-reports reports.csv --out labels.csv --labeler chexpert
+    """
+    from . import _console
+    from .labeling.reports_csv import label_reports_csv
+
+    with _console.progress_bars() as bar:
+        seen = [0]
+
+        def advance(rows: int) -> None:  # the labeler reports a running total
+            bar("reports", rows - seen[0], None)
+            seen[0] = rows
+
+        result = label_reports_csv(input_csv, out, labeler=labeler, id_column=id_column, text_column=text_column,
+                                   workers=workers, on_progress=advance)
+    _console.summary(f"label-reports ({labeler}) → {out}", dict(result))
+
+
+@app.command()
+def evaluate(
+    pred: Annotated[Path, typer.Argument(help="Predicted labels CSV (study_id + observation columns).")],
+    gold: Annotated[Path, typer.Argument(help="Gold labels CSV (mimic-cxr-2.1.0-test-set-labeled.csv layout).")],
+    fmt: FormatOpt = "table",
+) -> None:
+    """Precision, recall and F1 per observation and class against gold labels, with macro figures.
+
+    Example: cxrdb evaluate labels.csv mimic-cxr-2.1.0-test-set-labeled.csv
+    """
+    from . import _console
+    from .evaluate import evaluate_files
+
+    result = evaluate_files(pred, gold)
+    if fmt == "table":
+        _console.console.print(result.to_rich())
+        for note in result.notes:
+            _console.console.print(f"[dim]{note}[/]")
+    else:
+        typer.echo(result.render(fmt), nl=False)
+
+
 @app.command()
 def split(
     db: CatalogOpt,
