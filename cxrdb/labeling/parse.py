@@ -8,7 +8,7 @@ CoreNLP's CCprocessed dependencies and NegBio's propagation:
 * conjunctions: ``first --conj_or--> other`` for every member of a coordination (spaCy chains them);
 * shared governors: each conjunct receives the first conjunct's incoming edges and its negating and
   hedging modifiers (``no``, ``not``, ``amod``);
-* 'of' phrases: the object of "X of Y" receives X's negation (``no evidence of Y``), and quantity heads
+* 'of'/'for' phrases: the object of "X of Y" receives X's negation (``no evidence of/for Y``); quantity heads
   ("area of", "focus of") hand all their edges and modifiers to their object;
 * appositions and nominal modifiers (compounds, nouns the tagger took for modifiers) receive their
   head's incoming edges and negating modifiers.
@@ -154,7 +154,7 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
         if not negs:
             continue
         for label, x in list(g.out_edges[p]):
-            if label == "prep_of":
+            if label in ("prep_of", "prep_for"):
                 for c in negs:
                     g.add(x, "neg", c)
     # conjunctions: shared governor and shared negating / hedging modifiers
@@ -167,12 +167,12 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
         for lab, c in list(g.out_edges[first]):
             if c < m and (lab in _COPY_MODS or nodes[c].lemma in _NEG_WORDS):
                 g.add(m, lab, c)
-    # appositions and noun modifiers ("no focal disease, pleural effusion": effusion is an apposition;
-    # "no pneumothorax or effusion": pneumothorax tagged as a modifier of effusion) take the negating
-    # words and the governor of their head
+    # appositions and modifiers ("no focal disease, pleural effusion": effusion is an apposition;
+    # "no pleural fluid collection": the mention modifies the negated noun) take the negating words and
+    # the governor of their head
     for h in range(len(nodes)):
         for lab, x in list(g.out_edges[h]):
-            if lab == "appos" or (lab in ("compound", "nmod", "amod") and nodes[x].tag.startswith("NN")):
+            if lab in ("appos", "compound", "nmod", "amod", "preconj"):
                 for lab2, c in list(g.out_edges[h]):
                     if c != x and (lab2 == "neg" or nodes[c].lemma in ("no", "not")):
                         g.add(x, lab2, c)
