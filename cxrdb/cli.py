@@ -65,17 +65,18 @@ def ingest(
 def export(
     db: CatalogOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write into.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (published .csv.gz), parquet, or both.")] = "csv",
 ) -> None:
-    """Write the release files (metadata, ...) from the catalog's release views.
+    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES) from the release views.
 
-    Example: cxrdb export --db cxr.duckdb --out release/
+    Example: cxrdb export --db cxr.duckdb --out release/ --format both
     """
     from . import _console
     from .catalog import Catalog
     from .export import export as run_export
 
     with Catalog.open(db) as cat:
-        written = run_export(cat, out)
+        written = run_export(cat, out, fmt)
     _console.summary(f"export → {out}", {name: f"{n} rows" for name, n in written.items()})
 
 

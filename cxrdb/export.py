@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from .catalog import Catalog
 from .errors import CxrdbError
 
@@ -79,6 +81,21 @@ def export_table(cat: Catalog, view: str, path: Path) -> int:
     return len(rows)
 
 
+def export_parquet(cat: Catalog, view: str, path: Path) -> int:
+    """Export one release view to Parquet (zstd), column names with underscores for Spark and BigQuery."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = cat.con.sql(f"SELECT * FROM {view}").to_arrow_table()
+    except Exception as exc:  # duckdb.Error, pyarrow errors
+        raise CxrdbError(f"cannot export {view}: {exc}") from None
+    table = table.rename_columns([c.replace(" ", "_") for c in table.column_names])
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf, compression="zstd")
+    write_atomic(path, buf.getvalue().to_pybytes())
+    return table.num_rows
+
+
 def export_image_filenames(cat: Catalog, out: Path) -> int | None:
     """Write IMAGE_FILENAMES: sorted relative paths of the JPGs that exist under ``out``; None if none were
     converted into ``out``."""
@@ -90,14 +107,26 @@ def export_image_filenames(cat: Catalog, out: Path) -> int | None:
     return len(paths)
 
 
-def export(cat: Catalog, out: str | Path) -> dict[str, int]:
-    """Write every release file the catalog can produce into ``out``; return {file name: rows}."""
+FORMATS = ("csv", "parquet", "both")
+
+
+def export(cat: Catalog, out: str | Path, fmt: str = "csv") -> dict[str, int]:
+    """Write every release file the catalog can produce into ``out``; return {file name: rows}.
+
+    ``fmt``: csv (the published .csv.gz files), parquet (one .parquet per table instead) or both.
+    """
+    if fmt not in FORMATS:
+        raise CxrdbError(f"unknown format {fmt!r}: use csv, parquet or both")
     out = Path(out).expanduser().resolve()
     written: dict[str, int] = {}
     for view, name in TABLES.items():
         if view in STAGE_DONE and not cat.scalar(STAGE_DONE[view]):
             continue  # that stage has not run
-        written[name] = export_table(cat, view, out / name)
+        if fmt in ("csv", "both"):
+            written[name] = export_table(cat, view, out / name)
+        if fmt in ("parquet", "both"):
+            pq_name = name.removesuffix(".csv.gz") + ".parquet"
+            written[pq_name] = export_parquet(cat, view, out / pq_name)
     images = export_image_filenames(cat, out)
     if images is not None:
         written["IMAGE_FILENAMES"] = images
