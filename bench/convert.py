@@ -227,6 +227,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=int, default=32, help="full-size DICOMs to generate (default 32)")
     ap.add_argument("--passes", type=int, default=3, help="passes over them for the scaling runs (default 3)")
+    ap.add_argument("--reps", type=int, default=2, help="alternating repetitions of the worker runs (best kept)")
     ap.add_argument("--tmp", default=None, help="directory for generated data (default: a new temp dir)")
     ap.add_argument("--skip-decoders", action="store_true", help="skip the decoder table")
     args = ap.parse_args()
@@ -269,19 +270,23 @@ def main() -> None:
         shutil.rmtree(tmp / "published")
         shutil.rmtree(tmp / "cxrdb")
 
-        print("\n== workers (cxrdb.executor.run_map; 1 = inline) ==")
+        print(f"\n== workers (cxrdb.executor.run_map; 1 = inline; best of {args.reps}) ==")
         ceiling = cpu_ceiling()
         print(f"machine check: 2 processes of a pure-CPU loop run {ceiling:.2f}x faster than 1 "
               f"(2.00 = two idle cores; less = other load on the box); load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
-        base = None
-        for w in (1, 2):
-            r = scaling(srcs, tmp / "scale", w, args.passes)
-            base = base or r["steady_ips"]
+        best: dict[int, dict] = {}
+        for _rep in range(args.reps):  # alternate worker counts; keep the best (the box may be shared)
+            for w in (1, 2):
+                r = scaling(srcs, tmp / "scale", w, args.passes)
+                shutil.rmtree(tmp / "scale")
+                if w not in best or r["steady_ips"] > best[w]["steady_ips"]:
+                    best[w] = r
+        base = best[1]["steady_ips"]
+        for w, r in best.items():
             mem = ", ".join(f"+{m:.0f} MiB ({m / pix_mb:.2f}x)" for m in r["mem"].values()) or "n/a (inline)"
             print(f"workers={w}: {r['steady_ips']:6.2f} img/s steady ({r['steady_ips'] / base:4.2f}x vs 1), "
                   f"{r['wall_ips']:6.2f} img/s wall incl. start-up, n={r['n']}; peak RSS over baseline "
                   f"per worker: {mem}")  # fmt: skip
-            shutil.rmtree(tmp / "scale")
 
         if not args.skip_decoders:
             print("\n== decoders on the real compressed files (best of 3; identical = vs pydicom+pylibjpeg) ==")
