@@ -125,13 +125,26 @@ def build_graph(doc: Any) -> Graph:
             groups.setdefault(r, [r]).append(i)
     conj: list[tuple[int, int, str]] = []
     for first, members in groups.items():
-        ccs = [nodes[c].lemma for m in members for lab, c in g.out_edges[m] if lab == "cc"]
-        cc = "or" if {"or", "nor"} & set(ccs) else (ccs[-1] if ccs else "and")
-        if cc in ("versus", "vs", "vs."):
-            cc = "versus"
-        for m in members[1:]:
+        members.sort()
+        ccs = sorted((c, nodes[c].lemma) for m in members for lab, c in g.out_edges[m] if lab == "cc")
+        for k, m in enumerate(members[1:], 1):
+            # the coordinator just before this conjunct, else the next one ("a, b, or c": b is 'or')
+            before = [w for c, w in ccs if members[k - 1] < c < m]
+            after = [w for c, w in ccs if c > m]
+            cc = before[-1] if before else (after[0] if after else "and")
+            cc = {"nor": "or", "vs": "versus", "vs.": "versus"}.get(cc, cc)
             g.add(first, f"conj_{cc}", m)
             conj.append((first, m, cc))
+    # several subjects/objects of one head are an unmarked list ("no a, b, or c is seen" parsed as
+    # separate subjects): later ones share the first one's negating words like conjuncts
+    for h in range(n):
+        by_label: dict[str, list[int]] = {}
+        for lab, c in g.out_edges[h]:
+            if lab in ("nsubj", "nsubjpass", "dobj", "attr") and nodes[c].tag.startswith("NN"):
+                by_label.setdefault(lab, []).append(c)
+        for kids in by_label.values():
+            kids.sort()
+            conj.extend((kids[0], k, "list") for k in kids[1:])
     for _ in range(2):
         _propagate(g, conj)
     return g
@@ -160,6 +173,11 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
     # conjunctions: shared governor and shared negating / hedging modifiers
     for first, m, cc in conj:
         if cc == "but":
+            continue
+        if cc == "list":
+            for lab, c in list(g.out_edges[first]):
+                if c < first and nodes[c].lemma in _NEG_WORDS:
+                    g.add(m, lab, c)
             continue
         for lab, h in list(g.in_edges[first]):
             if not lab.startswith("conj") and h != m:
