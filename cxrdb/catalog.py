@@ -29,7 +29,12 @@ class Catalog:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            # Attach under a fixed name: DuckDB names a database after its file, and a file called
+            # release.duckdb or raw.duckdb would clash with the schemas of the same names.
+            self.con = duckdb.connect()
+            mode = " (READ_ONLY)" if read_only else ""
+            self.con.execute(f"ATTACH '{_quote(str(self.path))}' AS cxrdb{mode}")
+            self.con.execute("USE cxrdb")
         except duckdb.IOException as exc:
             msg = str(exc).splitlines()[0]
             if "lock" in msg.lower():
@@ -100,6 +105,10 @@ class Catalog:
             [schema, name],
         ).fetchall()
         return [r[0] for r in rows]
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _one_line(message: str) -> str:

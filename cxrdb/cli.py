@@ -252,6 +252,40 @@ def status(db: CatalogOpt, fmt: FormatOpt = "table") -> None:
 
 
 @app.command()
+def build(
+    source: Annotated[Path, typer.Argument(help="Folder holding files/pNN/pNNNNNNNN/sNNNNNNNN/...")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to build.")],
+    db: Annotated[Path | None, typer.Option(
+        "--db", envvar="CXRDB_CATALOG", help="Catalog file (default: OUT.duckdb beside the release).")] = None,
+    reports: Annotated[Path | None, typer.Option(help="Separate root of the report files.")] = None,
+    overrides: Annotated[Path | None, typer.Option(help="CSV of per-study section overrides.")] = None,
+    published_split: Annotated[Path | None, typer.Option(
+        "--published-split", help="Published split file whose assignments are kept.")] = None,
+    test_set: Annotated[Path | None, typer.Option(help="Labeled test-set CSV: its patients go to test.")] = None,
+    validate_patients: Annotated[int | None, typer.Option(help="Exactly this many new validate patients.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split's patient hash.")] = 0,
+    license_file: Annotated[Path | None, typer.Option("--license", help="Copied to LICENSE.txt.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or both.")] = "csv",
+    workers: WorkersOpt = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the conversion.")] = None,
+    force: Annotated[bool, typer.Option(help="Build into a folder that holds other files.")] = False,
+) -> None:
+    """Build the whole release in one resumable run: ingest, convert, label, split, export, checksums.
+
+    Example: cxrdb build /data/mimic-cxr --out mimic-cxr-jpg/ --published-split mimic-cxr-2.0.0-split.csv.gz
+    """
+    from . import _console
+    from .build import build as run_build
+
+    with _console.progress_bars() as bar:
+        result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
+                           test_set=test_set, validate_patients=validate_patients, seed=seed,
+                           license_file=license_file, fmt=fmt, workers=workers, scheduler=scheduler, force=force,
+                           progress=bar)
+    _console.summary(f"build → {out}", result)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo catalog and release.")] = Path(
         "demo-out"),

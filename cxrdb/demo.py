@@ -1,17 +1,12 @@
-"""``cxrdb demo``: every step that exists, on the bundled demo source."""
+"""``cxrdb demo``: ``cxrdb build`` on the bundled demo source."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from .catalog import Catalog
-from .convert.run import convert
+from .build import Progress, _noop, build
 from .errors import CxrdbError
-from .export import export
-from .ingest import ingest
-from .ingest.run import Progress, _noop
-from .status import status as run_status
 
 
 def demo_source() -> Path:
@@ -24,23 +19,10 @@ def demo_source() -> Path:
 
 
 def run_demo(out: str | Path, *, workers: int | None = None, progress: Progress = _noop) -> dict[str, Any]:
-    """Ingest the demo source into ``out/catalog.duckdb``, convert and export the release into ``out/release``."""
+    """Build the demo release into ``out/release`` with its catalog at ``out/catalog.duckdb``."""
     out = Path(out)
-    db = out / "catalog.duckdb"
-    release = out / "release"
-    with Catalog.open(db) as cat:
-        summary = ingest(cat, demo_source(), workers=workers, progress=progress)
-        converted = convert(cat, release, workers=workers, progress=progress)
-        written = export(cat, release)
-        failed = len(run_status(cat).failures)
-    result: dict[str, Any] = {
-        "catalog": str(db),
-        "images": summary["images"],
-        "reports": summary["reports"],
-        "jpgs": converted["converted"] + converted["up_to_date"],
-        "failed items": failed,
-    }
-    result.update({f"release/{name}": f"{rows} rows" for name, rows in written.items()})
-    result["see failures"] = f"cxrdb status --db {db}"
-    result["try"] = f'cxrdb sql --db {db} "SELECT * FROM mimic_cxr.metadata LIMIT 5"'
+    result = build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0,
+                   fmt="both", workers=workers, progress=progress)
+    result["see failures"] = f"cxrdb status --db {out / 'catalog.duckdb'}"
+    result["try"] = f'cxrdb sql --db {out / "catalog.duckdb"} "SELECT * FROM mimic_cxr.chexpert LIMIT 5"'
     return result

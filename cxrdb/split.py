@@ -143,7 +143,7 @@ def split(
                     f"test_fraction={test_fraction} validate_patients={validate_patients} "
                     f"published={'yes' if published else 'no'} test_set={'yes' if test_set else 'no'}")
     _, counts = cat.query(
-        "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM work.split "
+        "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM release.split "
         "GROUP BY split ORDER BY split")
     summary: dict[str, Any] = {f"{s}": f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts}
     summary["published_assignments_kept"] = sum(1 for r in rows if r["origin"] == "published")

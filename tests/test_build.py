@@ -1,0 +1,122 @@
+"""`cxrdb build` on a source of real public files: every published file, checksums, rebuilds, loaders."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import build_source
+
+from cxrdb.build import build
+from cxrdb.errors import CxrdbError
+
+LABELS = ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Enlarged Cardiomediastinum", "Fracture",
+          "Lung Lesion", "Lung Opacity", "No Finding", "Pleural Effusion", "Pleural Other", "Pneumonia",
+          "Pneumothorax", "Support Devices"]
+HEADERS = {
+    "mimic-cxr-2.0.0-metadata.csv.gz": "dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,"
+    "Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,"
+    "PatientOrientationCodeSequence_CodeMeaning",
+    "mimic-cxr-2.0.0-split.csv.gz": "dicom_id,study_id,subject_id,split",
+    "mimic-cxr-2.0.0-chexpert.csv.gz": ",".join(["subject_id", "study_id", *LABELS]),
+    "mimic-cxr-2.0.0-negbio.csv.gz": ",".join(["subject_id", "study_id", *LABELS]),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("build")
+    source = work / "src"
+    build_source(source, broken=True)
+    license_file = work / "LICENSE"
+    license_file.write_text("test license\n")
+    outs = []
+    for name in ("a", "b"):
+        summary = build(source, work / name / "release", validate_patients=2, workers=2, license_file=license_file)
+        outs.append((work / name / "release", summary))
+    return outs
+
+
+def test_every_published_file_with_exact_names_and_headers(built) -> None:
+    out, _ = built[0]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([*HEADERS, "IMAGE_FILENAMES", "LICENSE.txt", "README", "SHA256SUMS.txt", "files"])
+    for name, header in HEADERS.items():
+        with gzip.open(out / name, "rt", newline="") as fh:
+            assert fh.readline() == header + "\n", name
+
+
+def test_sha256sums_passes_and_covers_every_file(built) -> None:
+    out, _ = built[0]
+    proc = subprocess.run(["sha256sum", "-c", "--strict", "SHA256SUMS.txt"], cwd=out, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    listed = {line.split(" ", 1)[1] for line in (out / "SHA256SUMS.txt").read_text().splitlines()}
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - {"SHA256SUMS.txt"}
+    assert listed == on_disk
+
+
+def test_two_builds_are_byte_identical(built) -> None:
+    (a, _), (b, _) = built
+    files_a = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_no_patient_crosses_splits_and_readme_reports_failures(built) -> None:
+    out, _ = built[0]
+    split = pd.read_csv(out / "mimic-cxr-2.0.0-split.csv.gz")
+    assert split.groupby("subject_id")["split"].nunique().max() == 1
+    readme = (out / "README").read_text()
+    assert "Failures (" in readme and "undecodable pixel data" in readme and "cxrdb: " in readme
+
+
+def test_pandas_and_torchxrayvision_expectations(built) -> None:
+    """What torchxrayvision's MIMIC_Dataset does with the files, without torch: join, views, paths."""
+    out, _ = built[0]
+    labels = pd.read_csv(out / "mimic-cxr-2.0.0-chexpert.csv.gz")
+    meta = pd.read_csv(out / "mimic-cxr-2.0.0-metadata.csv.gz")
+    assert list(labels.columns) == ["subject_id", "study_id", *LABELS]
+    values = {v for v in labels[LABELS].to_numpy().ravel() if v == v}  # NaN (blank) is the fourth value
+    assert values <= {1.0, 0.0, -1.0} and values
+    joined = labels.set_index(["subject_id", "study_id"]).join(meta.set_index(["subject_id", "study_id"]),
+                                                               how="inner").reset_index()
+    assert len(joined) == len(meta)
+    assert {"ViewPosition", "StudyDate", "dicom_id", "No Finding"} <= set(joined.columns)
+    for _, row in joined.iterrows():
+        subject, study = str(row["subject_id"]), str(row["study_id"])
+        path = os.path.join(out / "files", "p" + subject[:2], "p" + subject, "s" + study, row["dicom_id"] + ".jpg")
+        assert os.path.isfile(path), path
+    listed = (out / "IMAGE_FILENAMES").read_text().splitlines()
+    assert sorted(f"files/p{str(s)[:2]}/p{s}/s{st}/{d}.jpg" for s, st, d in
+                  meta[["subject_id", "study_id", "dicom_id"]].itertuples(index=False)) == listed
+
+
+def test_parquet_tables_match_the_csvs(tmp_path: Path, built) -> None:
+    source = tmp_path / "src"
+    build_source(source, broken=False)
+    out = tmp_path / "release"
+    build(source, out, fmt="both", workers=1)
+    for name in HEADERS:
+        csv_df = pd.read_csv(out / name)
+        pq_df = pd.read_parquet(out / name.replace(".csv.gz", ".parquet"))
+        assert list(pq_df.columns) == [c.replace(" ", "_") for c in csv_df.columns]
+        assert len(pq_df) == len(csv_df)
+
+
+def test_other_build_folder_is_refused_unless_forced(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    build_source(source, broken=False)
+    out = tmp_path / "release"
+    out.mkdir()
+    (out / "somebody-elses.txt").write_text("x")
+    with pytest.raises(CxrdbError, match="another build"):
+        build(source, out, workers=1)
+    build(source, out, workers=1, force=True)
+    again = build(source, out, workers=1)  # our own folder: resumes without --force
+    assert again["converted now"] == 0 and again["labeled now"] == 0
