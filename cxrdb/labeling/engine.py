@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +125,6 @@ class Labeler:
                 self._cache[sent] = _SentenceResult(decided, True)
             else:
                 to_parse.append((sent, pending, decided))
-        t1 = time.perf_counter()
         parse_time = 0.0
         if to_parse:
             texts = [_parse_text(s) for s, _, _ in to_parse]
@@ -193,16 +192,53 @@ def _label_chunk(item: tuple[str, int, list[str | None]]) -> tuple[int, list[Rep
     return start, get_labeler(name).label_many(texts)
 
 
+def iter_labels(
+    texts: Iterable[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = 128
+) -> Iterator[ReportResult]:
+    """Stream labels in input order; chunks of ``chunk_size`` go through one process pool
+    (:func:`cxrdb.executor.run_map`), each worker loading spaCy once."""
+    name = get_config(labeler).name
+    workers = default_workers() if workers is None else workers
+    if workers <= 1:
+        lab = get_labeler(name)
+        chunk: list[str | None] = []
+        for t in texts:
+            chunk.append(t)
+            if len(chunk) >= chunk_size * 8:
+                yield from lab.label_many(chunk)
+                chunk = []
+        if chunk:
+            yield from lab.label_many(chunk)
+        return
+    chunks = _chunks(name, texts, chunk_size)
+    pending: dict[int, list[ReportResult]] = {}
+    next_start = 0
+    for start, results in run_map(_label_chunk, chunks, workers=workers, batch_size=1):
+        pending[start] = results
+        while next_start in pending:
+            done = pending.pop(next_start)
+            next_start += len(done)
+            yield from done
+
+
+def _chunks(name: str, texts: Iterable[str | None], size: int) -> Iterator[tuple[str, int, list[str | None]]]:
+    chunk: list[str | None] = []
+    start = 0
+    for t in texts:
+        chunk.append(t)
+        if len(chunk) >= size:
+            yield name, start, chunk
+            start += len(chunk)
+            chunk = []
+    if chunk:
+        yield name, start, chunk
+
+
 def label_texts(
     texts: Sequence[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = 128
 ) -> list[ReportResult]:
-    """Label many reports, in parallel via :func:`cxrdb.executor.run_map`; order is preserved."""
-    name = get_config(labeler).name
-    workers = default_workers() if workers is None else workers
-    if workers <= 1 or len(texts) <= chunk_size:
-        return get_labeler(name).label_many(list(texts))
-    chunks = [(name, i, list(texts[i : i + chunk_size])) for i in range(0, len(texts), chunk_size)]
-    out: list[ReportResult | None] = [None] * len(texts)
-    for start, results in run_map(_label_chunk, chunks, workers=workers, batch_size=1):
-        out[start : start + len(results)] = results
-    return out  # type: ignore[return-value]
+    """Label many reports, in parallel via :func:`cxrdb.executor.run_map`; order is preserved.
+    Small inputs (one chunk) are labeled in this process."""
+    if len(texts) <= chunk_size:
+        workers = 1
+    return list(iter_labels(texts, labeler, workers, chunk_size))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import CxrdbError
 from .config import OBSERVATIONS, get_config
-from .engine import label_texts
-
-_BLOCK = 2048  # reports per labeling round (bounded memory for large files)
+from .engine import iter_labels
 
 
 def _raise_field_limit() -> None:
@@ -84,6 +84,13 @@ def label_reports_csv(
     rows = written = failures = 0
     reports = read_reports(input_path, id_column, text_column)
     first = next(reports, None)  # validate the input before creating the output
+    ids: deque[str] = deque()
+
+    def texts() -> Iterator[str]:
+        for sid, text in itertools.chain([first] if first else [], reports):
+            ids.append(sid)
+            yield text
+
     try:
         out = output_path.open("w", newline="", encoding="utf-8")
     except OSError as exc:
@@ -91,26 +98,17 @@ def label_reports_csv(
     with out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["study_id", *OBSERVATIONS])
-        block: list[tuple[str, str]] = [] if first is None else [first]
-        pending = iter(reports)
-        while True:
-            for item in pending:
-                block.append(item)
-                if len(block) >= _BLOCK:
-                    break
-            if not block:
-                break
-            results = label_texts([t for _, t in block], labeler=name, workers=workers)
-            for (sid, _), res in zip(block, results, strict=True):
-                rows += 1
-                failures += res.parse_failures
-                if res.skipped:
-                    continue
+        for res in iter_labels(texts(), labeler=name, workers=workers):
+            sid = ids.popleft()
+            rows += 1
+            failures += res.parse_failures
+            if not res.skipped:
                 writer.writerow([sid, *(format_label(res.labels[o]) for o in OBSERVATIONS)])
                 written += 1
-            if on_progress is not None:
+            if on_progress is not None and rows % 1000 == 0:
                 on_progress(rows)
-            block = []
+    if on_progress is not None:
+        on_progress(rows)
     return {
         "rows": rows, "written": written, "skipped": rows - written, "parse_failures": failures,
         "seconds": round(time.perf_counter() - t0, 3),

@@ -11,8 +11,11 @@ import re
 
 _END = re.compile(r"[.!?]+(?=\s|$)")
 _ABBREVIATIONS = frozenset(
-    "dr mr mrs ms st vs approx appt apr aug dec feb jan jul jun mar nov oct sep sept e.g i.e etc cf fig "
-    "no. a.m p.m ca cm mm resp incl min max pt pts".split()
+    {
+        "dr", "mr", "mrs", "ms", "st", "vs", "approx", "appt", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+        "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "etc", "cf", "fig", "a.m", "p.m", "ca", "cm", "mm",
+        "resp", "incl", "min", "max", "pt", "pts",
+    }
 )
 _PREV_WORD = re.compile(r"(\S+)$")
 
