@@ -180,6 +180,30 @@ def evaluate(
 
 
 @app.command()
+def compare(
+    db: CatalogOpt,
+    gold: Annotated[Path | None, typer.Option(help="Gold labels CSV to load into the catalog first.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Both labelers side by side: their agreement and their F1 against gold labels, per observation.
+
+    Example: cxrdb compare --db cxr.duckdb --gold mimic-cxr-2.1.0-test-set-labeled.csv
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .compare import compare as run_compare
+    from .compare import load_gold
+
+    with Catalog.open(db) as cat:
+        if gold is not None:
+            loaded = load_gold(cat, gold)
+            if fmt == "table":
+                _console.summary("gold", loaded)
+        columns, rows = run_compare(cat)
+    _console.rows(columns, rows, fmt, title="labelers vs gold")
+
+
+@app.command()
 def split(
     db: CatalogOpt,
     published: Annotated[Path | None, typer.Option(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import CxrdbError
 
-LAYERS = ("00_schema", "10_staging", "30_release", "40_mimic_cxr")
+LAYERS = ("00_schema", "10_staging", "30_release", "40_mimic_cxr", "50_analysis")
 
 
 @cache
@@ -24,7 +24,11 @@ def layer_files() -> list[Path]:
     """Every schema/view file, in the order they must run."""
     files: list[Path] = []
     for layer in LAYERS:
-        files.extend(sorted((sql_dir() / layer).glob("*.sql")))
+        folder = sql_dir() / layer
+        order = folder / "_order.txt"
+        first = [folder / line.strip() for line in order.read_text().splitlines()
+                 if line.strip() and not line.startswith("#")] if order.is_file() else []
+        files.extend(first + [p for p in sorted(folder.glob("*.sql")) if p not in first])
     return files
 
 

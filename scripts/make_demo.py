@@ -353,6 +353,13 @@ def build(out: Path) -> dict[str, int]:
         out / "manifest.csv", ["subject_id", "study_id", "dicom_id", "source_file", "indiana_uid"], rows
     )
 
+    # gold labels of the demo studies: the Indiana gold (NegBio's OpenI standard) keyed by demo study_id
+    with (DATA / "reports" / "iu_gold_dev.csv").open(newline="", encoding="utf-8") as f:
+        gold = {r["study_id"]: r for r in csv.DictReader(f)}
+    gold_header = list(next(iter(gold.values())))
+    gold_rows = sorted([st.study_id, *list(gold[st.uid].values())[1:]] for st in studies)
+    write_csv(out / "gold.csv", gold_header, gold_rows)
+
     lic_dir = out / "licenses"
     lic_dir.mkdir(parents=True, exist_ok=True)
     for name in sorted({n for s in SOURCES for n in s.licenses}):
@@ -416,6 +423,8 @@ Do not edit these files by hand: edit the script and re-run it.
   of 8 hex digits.
 - `source/files/pNN/pNNNNNNNN/sNNNNNNNN.txt`: one report per study.
 - `manifest.csv`: `subject_id, study_id, dicom_id, source_file, indiana_uid`, one row per image.
+- `gold.csv`: the Indiana gold labels of these reports (tests/data/reports/iu_gold_dev.csv, from NegBio's
+  public-domain OpenI gold standard) keyed by the demo study_id, for `cxrdb compare --gold`.
 - `licenses/`: license texts of the repositories the DICOM files come from.
 
 Size: {fig["distinct_dicoms"]} distinct DICOM files, {fig["distinct_bytes"]:,} distinct bytes (git

@@ -67,3 +67,12 @@ CREATE TABLE IF NOT EXISTS work.label_evidence (
     label DOUBLE,
     rule VARCHAR
 );
+
+-- work.gold: reference labels loaded from a file (mimic-cxr-2.1.0-test-set-labeled.csv layout); one row per
+-- (study, observation) for the observations the file covers; label 1.0 / 0.0 / -1.0 or NULL (blank).
+CREATE TABLE IF NOT EXISTS work.gold (
+    study_id BIGINT NOT NULL,
+    observation VARCHAR NOT NULL,
+    label DOUBLE,
+    PRIMARY KEY (study_id, observation)
+);
