@@ -70,7 +70,9 @@ class Classifier:
         return None
 
     @staticmethod
-    def _with_x(sentence: str, m: Mention) -> str:
+    def _with_x(sentence: str, m: Mention, window: int = 0) -> str:
+        if window:
+            return sentence[max(0, m.start - window) : m.start] + "$X$" + sentence[m.end : m.end + window]
         return sentence[: m.start] + "$X$" + sentence[m.end :]
 
     def regex_stage(self, sentence: str, m: Mention) -> tuple[float, str] | None:
@@ -85,8 +87,9 @@ class Classifier:
         return None
 
     def fallback_stage(self, sentence: str, m: Mention) -> tuple[float | None, str]:
-        """Regex rules for a sentence the parser could not handle (never silently positive)."""
-        text = self._with_x(sentence, m)
+        """Regex rules for a sentence the parser could not handle (never silently positive); they look
+        at most 200 characters either side of the mention."""
+        text = self._with_x(sentence, m, 200)
         for r in self.fallback:
             if r.regex.search(text):
                 if r.rule_id.startswith("abnormal"):

@@ -124,11 +124,21 @@ def _drop_nested(found: list[Mention]) -> list[Mention]:
     """Drop a mention lying inside a longer mention of the same observation ("heart" in "heart size")."""
     if len(found) < 2:
         return found
-    return [
-        m for m in found
-        if not any(
-            o is not m and o.observation == m.observation and o.start <= m.start and m.end <= o.end
-            and (o.end - o.start) > (m.end - m.start)
-            for o in found
-        )
-    ]
+    keep: list[Mention] = []
+    by_obs: dict[str, list[Mention]] = {}
+    for m in found:
+        by_obs.setdefault(m.observation, []).append(m)
+    dropped: set[int] = set()
+    for group in by_obs.values():
+        if len(group) < 2:
+            continue
+        # longest first at each start; a mention is nested if an earlier-starting or longer one covers it
+        order = sorted(group, key=lambda m: (m.start, -(m.end - m.start)))
+        reach_end, reach_len = -1, 0
+        for m in order:
+            if m.end <= reach_end and (m.end - m.start) < reach_len:
+                dropped.add(id(m))
+            elif m.end > reach_end:
+                reach_end, reach_len = m.end, m.end - m.start
+    keep = [m for m in found if id(m) not in dropped]
+    return keep
