@@ -331,6 +331,11 @@ def main() -> None:
     """Entry point: run the app, turning CxrdbError into one red line and exit status 1."""
     try:
         app(standalone_mode=True)
+    except KeyboardInterrupt:
+        from ._console import error
+
+        error("interrupted: finished work is saved; run the same command again to resume")
+        raise SystemExit(130) from None
     except CxrdbError as exc:
         if os.environ.get("CXRDB_DEBUG"):
             raise

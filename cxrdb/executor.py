@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -24,6 +25,13 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _worker_init(initializer: Callable[[], Any] | None) -> None:
+    """Pool workers leave Ctrl-C to the parent (no traceback per worker), then run the caller's initializer."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer()
 
 
 def _call_batch(fn: Callable[[T], R], batch: list[T]) -> list[R]:
@@ -69,7 +77,8 @@ def run_map(
     ctx = mp.get_context("forkserver")
     in_flight: set[Future[list[R]]] = set()
     limit = workers * 3
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=initializer) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(initializer,)) as pool:
         for batch in _batches(items, batch_size):
             if len(in_flight) >= limit:
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from . import atomic
 from .catalog import Catalog
 from .errors import CxrdbError
 
@@ -58,19 +57,11 @@ def gzip_bytes(data: bytes) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` through a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write bytes to ``path`` through a temp file in the same folder and a rename; one-line CxrdbError."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise CxrdbError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic.write_atomic(str(path), data)
+    except atomic.WriteError as exc:
+        raise CxrdbError(f"cannot write {path}: {exc}") from None
 
 
 def export_table(cat: Catalog, view: str, path: Path) -> int:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .atomic import is_temp_name
 from .catalog import Catalog
-from .convert.atomic import is_temp_name
 from .errors import CxrdbError
 from .export import write_atomic
 from .status import status
@@ -128,13 +127,8 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int]) -> None:
 def copy_license(license_file: str | Path, out: Path) -> None:
     """Copy the user's license text to LICENSE.txt."""
     src = Path(license_file)
-    if not src.is_file():
-        raise CxrdbError(f"license file {src} does not exist")
-    tmp = out / ".LICENSE.txt.tmp"
     try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, out / "LICENSE.txt")
+        data = src.read_bytes()
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise CxrdbError(f"cannot write LICENSE.txt: {exc.strerror}") from None
-
+        raise CxrdbError(f"cannot read license file {src}: {exc.strerror}") from None
+    write_atomic(out / "LICENSE.txt", data)

@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cxrdb.convert import PARAMS_FINGERPRINT, ConvertTask, atomic, convert_one
+from cxrdb import atomic
+from cxrdb.convert import PARAMS_FINGERPRINT, ConvertTask, convert_one
 from cxrdb.convert.decode import read_dataset
 from cxrdb.convert.pixels import NOTE_CONSTANT, NOTE_SIGNED_OVERFLOW
 from cxrdb.convert.published import published_convert, published_from_dataset

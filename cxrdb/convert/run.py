@@ -11,10 +11,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..atomic import is_temp_name
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
-from .atomic import is_temp_name
 from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one
 
 Progress = Callable[[str, int, int], None]

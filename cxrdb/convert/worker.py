@@ -12,7 +12,7 @@ from typing import Any
 
 import cv2
 
-from .atomic import WriteError, write_atomic
+from ..atomic import WriteError, write_atomic
 from .decode import SourceError, UndecodableError, UnsupportedImage, decode, one_line, read_dataset
 from .pixels import convert_pixels
 
