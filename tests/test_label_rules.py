@@ -160,3 +160,15 @@ def test_evidence_fields(lab) -> None:
     assert ev["sentence_index"] == 1 and ev["sentence"][ev["start"] : ev["end"]] == ev["phrase"]
     assert ev["label"] == U and ev["rule"].startswith("unc.")
     assert res.parse_failures == 0
+
+
+def test_negbio_mode_differences() -> None:
+    nb = get_labeler("negbio")
+    # regex rule before the graph rules, case preserved in the text, case-insensitive phrases
+    res = nb.label("No evidence of focal Pneumothorax.")
+    assert res.labels["Pneumothorax"] == N and res.evidence[0]["rule"].startswith("negbio.")
+    assert nb.label("Emphysema.").labels["No Finding"] == P  # other abnormalities don't block
+    assert nb.label("").skipped
+    text = "Left effusion. No right effusion. Possible loculated effusion."
+    assert nb.label(text).labels["Pleural Effusion"] == N  # negative + uncertain -> negative
+    assert nb.label("Tuberculosis.").labels["Support Devices"] is None  # word-bounded devices

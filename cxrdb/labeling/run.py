@@ -53,22 +53,14 @@ def _label_chunk(item: tuple[str, list[int], list[str]]) -> tuple[str, list[int]
 
 
 def _flush(cat: Catalog, labels: list[dict[str, Any]], evidence: list[dict[str, Any]]) -> None:
-    if not labels:
-        return
-    keys = pa.Table.from_pylist([{"study_id": r["study_id"], "labeler": r["labeler"]} for r in labels])
-    cat.con.register("_keys", keys)
-    cat.con.register("_labels", pa.Table.from_pylist(labels))
-    cat.con.execute("BEGIN")
-    for table in ("work.labels", "work.label_evidence"):
-        cat.con.execute(f"DELETE FROM {table} t USING _keys k WHERE t.study_id = k.study_id AND t.labeler = k.labeler")
-    cat.con.execute("INSERT INTO work.labels BY NAME SELECT * FROM _labels")
-    if evidence:
-        cat.con.register("_evidence", pa.Table.from_pylist(evidence))
-        cat.con.execute("INSERT INTO work.label_evidence BY NAME SELECT * FROM _evidence")
-        cat.con.unregister("_evidence")
-    cat.con.execute("COMMIT")
-    cat.con.unregister("_keys")
-    cat.con.unregister("_labels")
+    with cat.transaction():
+        cat.write_rows("work.labels", labels, replace_on=("study_id", "labeler"))
+        keys = [{"study_id": r["study_id"], "labeler": r["labeler"]} for r in labels]
+        cat.con.register("_keys", pa.Table.from_pylist(keys))
+        cat.con.execute("DELETE FROM work.label_evidence AS t USING _keys AS k "
+                        "WHERE t.study_id = k.study_id AND t.labeler = k.labeler")
+        cat.con.unregister("_keys")
+        cat.write_rows("work.label_evidence", evidence)
     labels.clear()
     evidence.clear()
 
