@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from . import sqlfiles
 from .errors import CatalogLocked, CxrdbError
@@ -78,6 +79,40 @@ class Catalog:
     def set_setting(self, key: str, value: str) -> None:
         """Store a value in meta.settings."""
         self.con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [key, value])
+
+    # -- writes ----------------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the body as one transaction: all of it lands, or none of it."""
+        self.con.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def write_rows(self, table: str, rows: Sequence[dict[str, Any]], *, replace_on: Sequence[str] = (),
+                   replace_all: bool = False) -> None:
+        """Insert rows (dicts keyed by column name) into ``table``, in batch through Arrow.
+
+        ``replace_on`` first deletes the rows whose values in those columns match a new row's;
+        ``replace_all`` first empties the table. Wrap in :meth:`transaction` to make it atomic.
+        """
+        if replace_all:
+            self.con.execute(f"DELETE FROM {table}")
+        if not rows:
+            return
+        columns = set(self.columns(table))
+        batch = pa.Table.from_pylist([{k: v for k, v in r.items() if k in columns} for r in rows])
+        self.con.register("_rows", batch)
+        try:
+            if replace_on:
+                match = " AND ".join(f't."{c}" = b."{c}"' for c in replace_on)
+                self.con.execute(f"DELETE FROM {table} AS t USING _rows AS b WHERE {match}")
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+        finally:
+            self.con.unregister("_rows")
 
     # -- queries ---------------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:

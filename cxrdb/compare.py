@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from .catalog import Catalog
 from .errors import CxrdbError
 from .evaluate import read_labels
@@ -22,13 +20,8 @@ def load_gold(cat: Catalog, path: str | Path) -> dict[str, int]:
         if not sid.isdigit():
             raise CxrdbError(f"{path}: study_id {sid!r} is not a number")
         rows.extend({"study_id": int(sid), "observation": c, "label": labels.get(c)} for c in cols)
-    cat.con.execute("BEGIN")
-    cat.con.execute("DELETE FROM work.gold")
-    if rows:
-        cat.con.register("_gold", pa.Table.from_pylist(rows))
-        cat.con.execute("INSERT INTO work.gold BY NAME SELECT * FROM _gold")
-        cat.con.unregister("_gold")
-    cat.con.execute("COMMIT")
+    with cat.transaction():
+        cat.write_rows("work.gold", rows, replace_all=True)
     labeled = cat.scalar("SELECT count(DISTINCT g.study_id) FROM work.gold g JOIN work.labels l USING (study_id)")
     return {"gold studies": len(gold), "observations": len(cols), "gold studies with labels": labeled}
 

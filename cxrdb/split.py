@@ -15,8 +15,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from . import sqlfiles
 from .catalog import Catalog
 from .errors import CxrdbError
@@ -129,13 +127,8 @@ def split(
         seed=seed, validate_fraction=validate_fraction, test_fraction=test_fraction,
         validate_patients=validate_patients,
     )
-    cat.con.execute("BEGIN")
-    cat.con.execute("DELETE FROM work.split")
-    if rows:
-        cat.con.register("_split", pa.Table.from_pylist(rows))
-        cat.con.execute("INSERT INTO work.split BY NAME SELECT * FROM _split")
-        cat.con.unregister("_split")
-    cat.con.execute("COMMIT")
+    with cat.transaction():
+        cat.write_rows("work.split", rows, replace_all=True)
     bad = cat.query(sqlfiles.read("checks/patient_in_one_split.sql"))[1]
     if bad:
         raise CxrdbError(f"{len(bad)} patient(s) fall in two splits in the published file, e.g. {bad[0][0]}")

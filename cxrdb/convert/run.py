@@ -9,8 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from ..atomic import is_temp_name
 from ..catalog import Catalog
 from ..errors import CxrdbError
@@ -72,17 +70,8 @@ def _sweep_debris(out: Path, todo: list[dict[str, Any]]) -> int:
 
 
 def _flush(cat: Catalog, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    batch = pa.Table.from_pylist(rows)
-    cat.con.register("_jpg", batch)
-    try:
-        cat.con.execute("BEGIN")
-        cat.con.execute("DELETE FROM work.jpg WHERE dicom_id IN (SELECT dicom_id FROM _jpg)")
-        cat.con.execute("INSERT INTO work.jpg BY NAME SELECT * FROM _jpg")
-        cat.con.execute("COMMIT")
-    finally:
-        cat.con.unregister("_jpg")
+    with cat.transaction():
+        cat.write_rows("work.jpg", rows, replace_on=("dicom_id",))
     rows.clear()
 
 

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from ..catalog import Catalog
 from ..executor import run_map
 from ..sections import Override, choose_text, section_text
@@ -41,16 +39,8 @@ def _changed(files: list[SourceFile], known: dict[str, tuple[int, int]]) -> tupl
 
 
 def _flush(cat: Catalog, table: str, rows: list[dict[str, Any]], key: str) -> None:
-    if not rows:
-        return
-    columns = cat.columns(table)
-    batch = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
-    cat.con.register("_batch", batch)
-    try:
-        cat.con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _batch)")
-        cat.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
-    finally:
-        cat.con.unregister("_batch")
+    with cat.transaction():
+        cat.write_rows(table, rows, replace_on=(key,))
     rows.clear()
 
 
@@ -109,11 +99,13 @@ def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides
 
 
 def _flush_reports(cat: Catalog, rows: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
-    ids = [r["study_id"] for r in rows]
-    if ids:
-        cat.con.execute("DELETE FROM raw.report_sections WHERE study_id IN (SELECT unnest(?))", [ids])
-    _flush(cat, "raw.reports", rows, "study_id")
-    _flush(cat, "raw.report_sections", sections, "study_id")
+    with cat.transaction():
+        cat.write_rows("raw.reports", rows, replace_on=("study_id",))
+        cat.con.execute("DELETE FROM raw.report_sections WHERE study_id IN (SELECT unnest(?))",
+                        [[r["study_id"] for r in rows]])
+        cat.write_rows("raw.report_sections", sections)
+    rows.clear()
+    sections.clear()
 
 
 def _apply_overrides(cat: Catalog, overrides: dict[int, Override], digest: str) -> set[int]:

@@ -53,6 +53,8 @@ def _label_chunk(item: tuple[str, list[int], list[str]]) -> tuple[str, list[int]
 
 
 def _flush(cat: Catalog, labels: list[dict[str, Any]], evidence: list[dict[str, Any]]) -> None:
+    if not labels:
+        return
     with cat.transaction():
         cat.write_rows("work.labels", labels, replace_on=("study_id", "labeler"))
         keys = [{"study_id": r["study_id"], "labeler": r["labeler"]} for r in labels]
