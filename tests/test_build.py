@@ -120,3 +120,29 @@ def test_other_build_folder_is_refused_unless_forced(tmp_path: Path) -> None:
     build(source, out, workers=1, force=True)
     again = build(source, out, workers=1)  # our own folder: resumes without --force
     assert again["converted now"] == 0 and again["labeled now"] == 0
+
+
+def test_full_disk_leaves_no_half_written_release_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from cxrdb import atomic
+    from cxrdb.catalog import Catalog
+    from cxrdb.export import export
+    from cxrdb.ingest import ingest
+
+    source = tmp_path / "src"
+    build_source(source, broken=False)
+    out = tmp_path / "release"
+    with Catalog.open(tmp_path / "c.duckdb") as cat:
+        ingest(cat, source, workers=1)
+        export(cat, out)
+        before = (out / "mimic-cxr-2.0.0-metadata.csv.gz").read_bytes()
+
+        def full(fd: int, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(atomic.os, "write", full)
+        with pytest.raises(CxrdbError, match="disk full"):
+            export(cat, out)
+    assert (out / "mimic-cxr-2.0.0-metadata.csv.gz").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["mimic-cxr-2.0.0-metadata.csv.gz"]
