@@ -22,4 +22,5 @@ lint:
 bench:
     .venv/bin/python bench/ingest.py --n 10000
     .venv/bin/python bench/convert.py
+    .venv/bin/python bench/convert_cli.py --images 200
     .venv/bin/python bench/label.py

@@ -40,7 +40,8 @@ class Catalog:
             msg = str(exc).splitlines()[0]
             if "lock" in msg.lower():
                 raise CatalogLocked(
-                    f"catalog {self.path} is in use by another cxrdb process; wait for it to finish"
+                    f"catalog {self.path} is in use by another cxrdb process (a run in progress holds it until "
+                    "it ends); wait for it to finish, or work on a copy of the file"
                 ) from None
             raise CxrdbError(f"cannot open catalog {self.path}: {msg}") from None
         except duckdb.Error as exc:
