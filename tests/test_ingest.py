@@ -207,3 +207,33 @@ def test_raw_header_decoding_equals_pydicom(tmp_path: Path) -> None:
             assert value == want, (src.name, keyword)
             checked += 1
     assert checked > 300
+
+
+@pytest.mark.parametrize(("charset", "name", "desc"), [
+    ("ISO_IR 192", "Gérard^Müller", "Thorax pä"),
+    ("ISO_IR 100", "Gérard^Müller", "Thorax pä"),
+    ("ISO 2022 IR 87", "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎", "胸部"),
+    ("", "Plain^Name", "CHEST PA"),
+])
+def test_character_sets_decode_like_pydicom(tmp_path: Path, charset: str, name: str, desc: str) -> None:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    from cxrdb.ingest.headers import _header_values, _read
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = "1.2.3.4"
+    if charset:
+        ds.SpecificCharacterSet = charset if " 2022 " not in charset else ["", charset]
+    ds.PatientName = name
+    ds.StudyDescription = desc
+    ds.Rows, ds.Columns = 2, 2
+    path = tmp_path / "x.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    fast = _header_values(_read(str(path)))
+    ref = pydicom.dcmread(path)
+    assert fast["PatientName"] == str(ref.PatientName)
+    assert fast["StudyDescription"] == str(ref.StudyDescription)

@@ -30,7 +30,8 @@ _MAX_LEN = 100  # the original left out values longer than this; so does the JSO
 _TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UT", "UC", "UR"}
 _KEEP_LEADING = {"LT", "ST", "UT"}  # pydicom strips only trailing spaces for these
 _NUMBER_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
-_CHARSETS = {"ISO_IR 192": "utf-8", "ISO_IR 100": "latin-1", "": "latin-1"}
+_CHARSETS = {"ISO_IR 192": "utf-8", "ISO_IR 100": "latin-1", "ISO_IR 6": "latin-1", "": "latin-1"}
+_CHARSET_VRS = {"LO", "LT", "PN", "SH", "ST", "UC", "UT"}  # the VRs whose bytes depend on the character set
 
 
 def _decode_text(raw: bytes, vr: str, encoding: str) -> str:
@@ -57,11 +58,13 @@ def _header_values(ds: Dataset) -> dict[str, str]:
     conversion cost; tests check the equality on every real file.
     """
     charset = ds.get_item(0x00080005)
-    encoding = "latin-1"
+    encoding: str | None = "latin-1"
     if charset is not None and charset.value:
         value = charset.value
         text = value.decode("ascii", "replace") if isinstance(value, bytes) else _text(value) or ""
-        encoding = _CHARSETS.get(text.split("\\")[-1].strip(" \x00"), "latin-1")
+        terms = [t.strip(" \x00") for t in text.split("\\")]
+        # one known single-byte or UTF-8 set: decode here; anything else (ISO 2022 escapes...): pydicom decodes
+        encoding = _CHARSETS.get(terms[0]) if len(terms) == 1 else None
     out: dict[str, str] = {}
     for tag in ds.keys():  # noqa: SIM118 - iterating the dataset would convert every element
         if tag.group in (0x0002, 0x7FE0) or tag.is_private:
@@ -73,8 +76,10 @@ def _header_values(ds: Dataset) -> dict[str, str]:
         if isinstance(elem, RawDataElement):
             vr = elem.VR or dictionary_VR(tag)
             raw = elem.value or b""
-            if vr in _TEXT_VRS:
-                value: str | None = _decode_text(raw, vr, encoding)
+            if vr in _TEXT_VRS and (encoding is not None or vr not in _CHARSET_VRS):
+                value: str | None = _decode_text(raw, vr, encoding or "latin-1")
+            elif vr in _TEXT_VRS:
+                value = _text(ds[tag].value)
             elif vr in _NUMBER_FORMATS:
                 value = _decode_numbers(raw, vr, elem.is_little_endian)
             else:
