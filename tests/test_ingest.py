@@ -237,3 +237,16 @@ def test_character_sets_decode_like_pydicom(tmp_path: Path, charset: str, name: 
     ref = pydicom.dcmread(path)
     assert fast["PatientName"] == str(ref.PatientName)
     assert fast["StudyDescription"] == str(ref.StudyDescription)
+
+
+def test_reports_under_a_separate_root(tmp_path: Path) -> None:
+    images, reports = tmp_path / "images", tmp_path / "reports"
+    build_source(images, broken=False)
+    for txt in sorted(images.rglob("*.txt")):  # move the reports to their own archive, as MIMIC-CXR ships them
+        dest = reports / txt.relative_to(images)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        txt.rename(dest)
+    with Catalog.open(tmp_path / "c.duckdb") as cat:
+        summary = ingest(cat, images, reports=reports / "files", workers=1)
+        assert summary["reports"] == summary["images"] == len(list(images.rglob("*.dcm")))
+        assert cat.scalar("SELECT count(*) FROM raw.reports WHERE section = 'impression'") == summary["reports"]
