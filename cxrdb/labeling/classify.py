@@ -21,6 +21,8 @@ from .patterns import Rule, load_rules
 POSITIVE, NEGATIVE, UNCERTAIN = 1.0, 0.0, -1.0
 #: rule id of an anatomy mention ("heart size") neither negated, hedged nor called abnormal: no label
 NEUTRAL_ANATOMY = "anatomy.not_abnormal"
+#: coordinations whose members share a negation ("but" and "versus" contrast their members)
+_SHARED_CONJ = frozenset({"conj_and", "conj_or", "conj_list", "conj_as"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,21 @@ class Classifier:
         return (None, NEUTRAL_ANATOMY) if m.anatomical else (POSITIVE, "fallback.mention")
 
     # -------------------------------------------------------------- graph stages
-    def _negation(self, g: Graph, i: int) -> str | None:
+    def _negation(self, g: Graph, i: int, depth: int = 0) -> str | None:
+        rule = self._negation_direct(g, i)
+        if rule or depth >= 3 or not g.nodes[i].tag.startswith(("NN", "JJ")):
+            return rule
+        # a list shares its negation: "no focal consolidation, effusion or pneumothorax" negates every
+        # member, however the parser attached the negator to the first one
+        for lab, f in g.in_edges[i]:
+            if f < i and lab in _SHARED_CONJ and g.nodes[f].tag.startswith(("NN", "VBZ", "VBP")):
+                rule = self._negation(g, f, depth + 1)
+                # a verb-tagged first member only when it is a misparsed noun ("no infiltrates or masses")
+                if rule and (g.nodes[f].tag.startswith("NN") or rule.startswith("neg.no_subject_misparse")):
+                    return rule if rule.endswith(".list") else rule + ".list"
+        return None
+
+    def _negation_direct(self, g: Graph, i: int) -> str | None:
         for r in self.neg:
             b = r.pattern.match(g, i)
             if b is None:

@@ -100,14 +100,12 @@ def build_graph(doc: Any) -> Graph:
         Node(t.lower_, t.lemma_.lower(), t.tag_, t.pos_, t.idx - offset, t.idx - offset + len(t.text)) for t in doc
     ]
     g = Graph(nodes)
-    heads: list[int] = []
-    deps: list[str] = []
-    for t in doc:
-        h = t.head.i - base
-        heads.append(h)
-        deps.append(t.dep_.lower())
-        if h != t.i - base:
-            g.add(h, t.dep_.lower(), t.i - base)
+    heads = [t.head.i - base for t in doc]
+    deps = [t.dep_.lower() for t in doc]
+    _repair_lists(nodes, heads, deps)
+    for i, h in enumerate(heads):
+        if h != i:
+            g.add(h, deps[i], i)
     n = len(nodes)
     # collapsed prepositions
     for p in range(n):
@@ -144,10 +142,31 @@ def build_graph(doc: Any) -> Graph:
                 by_label.setdefault(lab, []).append(c)
         for kids in by_label.values():
             kids.sort()
-            conj.extend((kids[0], k, "list") for k in kids[1:])
+            for k in kids[1:]:
+                g.add(kids[0], "conj_list", k)
+                conj.append((kids[0], k, "list"))
     for _ in range(2):
         _propagate(g, conj)
     return g
+
+
+def _repair_lists(nodes: list[Node], heads: list[int], deps: list[str]) -> None:
+    """Re-attach list members the parser hung on the wrong word: in "negative for consolidation,
+    effusion or pneumothorax" spaCy makes "effusion" a conjunct of "negative"; a noun conjunct of a
+    non-noun head that has an earlier noun object (its dobj, or the object of its preposition) is
+    made a conjunct of that object instead."""
+    for x in range(len(nodes)):
+        h = heads[x]
+        if deps[x] != "conj" or h >= x or not nodes[x].tag.startswith("NN") or nodes[h].tag.startswith("NN"):
+            continue
+        objects = [c for c in range(h + 1, x) if heads[c] == h and deps[c] == "dobj"]
+        objects += [
+            c for c in range(h + 1, x)
+            if deps[c] == "pobj" and heads[heads[c]] == h and deps[heads[c]] == "prep"
+        ]
+        objects = [o for o in objects if nodes[o].tag.startswith("NN")]
+        if objects:
+            heads[x] = max(objects)
 
 
 def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
@@ -190,7 +209,9 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
     # the governor of their head
     for h in range(len(nodes)):
         for lab, x in list(g.out_edges[h]):
-            if lab in ("appos", "compound", "nmod", "amod", "preconj"):
+            if lab in ("appos", "compound", "nmod", "amod", "preconj") or (
+                lab == "npadvmod" and nodes[h].tag.startswith("NN")
+            ):
                 for lab2, c in list(g.out_edges[h]):
                     if c != x and (lab2 == "neg" or nodes[c].lemma in ("no", "not")):
                         g.add(x, lab2, c)
