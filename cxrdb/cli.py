@@ -87,6 +87,8 @@ def convert(
     workers: WorkersOpt = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:port): convert on that cluster instead of locally.")] = None,
+    source_url: Annotated[str | None, typer.Option(
+        help="Where workers read the source instead: another mount point or an fsspec URL (s3://...).")] = None,
     strict: Annotated[bool, typer.Option(help="Exit with status 2 when any image failed.")] = False,
     retry_failed: Annotated[bool, typer.Option(help="Retry images that failed in an earlier run.")] = True,
 ) -> None:
@@ -100,7 +102,7 @@ def convert(
 
     with Catalog.open(db) as cat, _console.progress_bars() as bar:
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                             progress=bar)
+                             source_url=source_url, progress=bar)
     _console.summary(f"convert → {out}", result)
     if result["failed"]:
         _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")

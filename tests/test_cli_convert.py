@@ -157,3 +157,22 @@ def test_dask_local_cluster_gives_the_same_files(tmp_path: Path) -> None:
         export(cat, tmp_path / "dask")
     assert summary["converted"] == len(made) - 1
     assert tree(tmp_path / "dask") == tree(tmp_path / "local")
+
+
+def test_workers_read_the_source_from_a_url(tmp_path: Path) -> None:
+    pytest.importorskip("fsspec")
+    root = tmp_path / "src"
+    build_source(root, broken=False)
+    with Catalog.open(tmp_path / "local.duckdb") as cat:
+        ingest(cat, root, workers=1)
+        convert(cat, tmp_path / "local", workers=1)
+    moved = tmp_path / "elsewhere"
+    root.rename(moved)  # the workers see the data at another place than where it was ingested
+    with Catalog.open(tmp_path / "url.duckdb") as cat:
+        cat.con.execute("ATTACH ? AS old (READ_ONLY)", [str(tmp_path / "local.duckdb")])
+        cat.con.execute("INSERT INTO raw.images SELECT * FROM old.raw.images")
+        cat.con.execute("DETACH old")
+        cat.set_setting("source_root", str(root))
+        summary = convert(cat, tmp_path / "url", workers=2, source_url=f"file://{moved}")
+    assert summary["failed"] == 1  # only the undecodable file
+    assert tree(tmp_path / "url") == tree(tmp_path / "local")

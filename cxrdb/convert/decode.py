@@ -10,6 +10,7 @@ pylibjpeg's output. If the preferred plugin fails the next one is tried, as pydi
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from importlib import metadata
@@ -88,10 +89,20 @@ def decoder_label(plugin: str, syntax: str) -> str:
     return f"{dist} {_version(dist)}"
 
 
+def _open_url(url: str) -> io.BytesIO:
+    """The bytes behind an fsspec URL (s3://, gs://, file://, ...), for workers that read remote sources."""
+    try:
+        import fsspec
+    except ImportError:
+        raise SourceError("reading URLs needs fsspec: pip install 'cxrdb[dask]'") from None
+    with fsspec.open(url, "rb") as fh:
+        return io.BytesIO(fh.read())
+
+
 def read_dataset(source: str) -> Dataset:
     """``dcmread(force=True)``; a file without File Meta gets the transfer syntax pydicom detected in it."""
     try:
-        ds = pydicom.dcmread(source, force=True)
+        ds = pydicom.dcmread(_open_url(source) if "://" in source else source, force=True)
     except FileNotFoundError:
         raise SourceError(f"source not found: {source}") from None
     except IsADirectoryError:

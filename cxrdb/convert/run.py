@@ -82,17 +82,22 @@ def convert(
     workers: int | None = None,
     scheduler: str | None = None,
     retry_failed: bool = True,
+    source_url: str | None = None,
     progress: Progress = _noop,
 ) -> dict[str, Any]:
-    """Write ``out/files/.../<dicom_id>.jpg`` for every ingested image that is not already current."""
+    """Write ``out/files/.../<dicom_id>.jpg`` for every ingested image that is not already current.
+
+    ``source_url`` is where the workers find the source instead of the ingested folder: another mount point,
+    or an fsspec URL (``s3://bucket/mimic-cxr``) for a Dask cluster that reads the DICOMs remotely.
+    """
     started = time.perf_counter()
-    source_root = cat.get_setting("source_root")
+    source_root = source_url.rstrip("/") if source_url else cat.get_setting("source_root")
     if source_root is None:
         raise CxrdbError("the catalog has no ingested source: run `cxrdb ingest SOURCE` first")
     out = Path(out).expanduser().resolve()
     todo, current, failed_kept = _plan(cat, out, retry_failed)
     swept = _sweep_debris(out, todo)
-    tasks = [ConvertTask(t["dicom_id"], str(Path(source_root) / t["path"]), str(out / t["jpg_path"])) for t in todo]
+    tasks = [ConvertTask(t["dicom_id"], f"{source_root}/{t['path']}", str(out / t["jpg_path"])) for t in todo]
     by_id = {t["dicom_id"]: t for t in todo}
     progress("convert", 0, len(tasks))
     pending: list[dict[str, Any]] = []
