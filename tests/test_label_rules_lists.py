@@ -42,6 +42,41 @@ CASES = [
     ("Right basilar infiltrate or atelectasis, and bilateral pleural effusions.", "Atelectasis", U),
     # a contrast does not carry the negation
     ("No pneumothorax, but small effusion.", "Pleural Effusion", P),
+    # a preposition coordinated with the predicate; "no" deep inside the noun phrase
+    ("The lungs are clear, and without focal air space opacity.", "Lung Opacity", N),
+    ("The heart size and cardiomediastinal silhouette are stable and within normal limits.", "Cardiomegaly", N),
+    ("1. No acute intrathoracic abnormality. Emphysema is absent.", "No Finding", P),
+    ("There is no focal air space opacity to suggest a pneumonia.", "Pneumonia", N),
+    ("No acute intrathoracic abnormality.", "No Finding", P),
+    # hedges
+    ("Opacities which may be compatible with mild pulmonary edema.", "Edema", U),
+    ("Opacities which may be due to atelectasis.", "Atelectasis", U),
+    ("Pulmonary edema is difficult to exclude.", "Edema", U),
+    ("Basilar opacities, pulmonary edema difficult to entirely exclude.", "Edema", U),
+    ("Differential diagnosis is broad and includes pulmonary edema and infection.", "Edema", U),
+    ("Differential diagnosis includes pneumonia.", "Pneumonia", U),
+    # soft-tissue edema is not pulmonary edema
+    ("Soft tissue edema with no visible bony injury.", "Edema", None),
+    ("Subcutaneous edema of the chest wall.", "Edema", None),
+    ("Mild interstitial edema.", "Edema", P),
+]
+
+# other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated
+NO_FINDING_CASES = [
+    ("Low lung volumes. Lungs are clear.", None),
+    ("Lung volumes are low. No infiltrates.", None),
+    ("The lungs are hypoinflated but clear.", None),
+    ("Low lung volumes with bronchovascular crowding.", None),
+    ("Mild dextrocurvature of the thoracic spine.", None),
+    ("Flowing syndesmophytes in the thoracic spine.", None),
+    ("Old fusion of T9-T10.", None),
+    ("Metallic foreign body in the soft tissues of the left chest wall.", None),
+    ("Bilateral breast implants.", None),
+    ("Surgical clips from cholecystectomy.", None),
+    ("Mild unfolding of the thoracic aorta.", None),
+    ("Stable interstitial fibrotic changes.", None),
+    ("Normal lung volumes. Lungs are clear.", P),
+    ("No pleural effusion. Heart size normal.", P),
 ]
 
 
@@ -53,3 +88,8 @@ def test_list_negation(lab, text: str, obs: str, expected: float) -> None:
 @pytest.mark.parametrize(("text", "obs", "expected"), [c for c in CASES if c[2] == N])
 def test_list_negation_negbio(nb, text: str, obs: str, expected: float) -> None:
     assert nb.label(text).labels[obs] == expected, nb.label(text).evidence
+
+
+@pytest.mark.parametrize(("text", "expected"), NO_FINDING_CASES)
+def test_no_finding_other_abnormalities(lab, text: str, expected: float | None) -> None:
+    assert lab.label(text).labels["No Finding"] == expected, lab.label(text).evidence

@@ -107,12 +107,33 @@ def build_graph(doc: Any) -> Graph:
         if h != i:
             g.add(h, deps[i], i)
     n = len(nodes)
-    # collapsed prepositions
+    # collapsed prepositions; a preposition the parser coordinated with a predicate ("the lungs are
+    # clear and without opacity", "stable and within normal limits") attaches to the predicate (and to
+    # the verb the predicate complements)
     for p in range(n):
-        if deps[p] in ("prep", "agent") and heads[p] != p:
-            for label, c in list(g.out_edges[p]):
-                if label in ("pobj", "pcomp"):
-                    g.add(heads[p], f"prep_{nodes[p].text}", c)
+        h = heads[p]
+        if h == p:
+            continue
+        if deps[p] in ("prep", "agent"):
+            govs = [h]
+        elif deps[p] == "conj" and nodes[p].tag == "IN":
+            govs = [h, heads[h]] if deps[h] in ("acomp", "attr", "oprd") else [h]
+        else:
+            continue
+        for label, c in list(g.out_edges[p]):
+            if label in ("pobj", "pcomp"):
+                for gv in govs:
+                    g.add(gv, f"prep_{nodes[p].text}", c)
+    # a "no" the parser hung deep inside a noun phrase's modifiers ("no acute intrathoracic abnormality"
+    # parsed as no <- acute <- intrathoracic <- abnormality) also determines the phrase's head noun
+    for t in range(n):
+        if nodes[t].lemma != "no" or heads[t] <= t:
+            continue
+        h = heads[t]
+        while deps[h] in ("amod", "compound", "nmod", "npadvmod") and heads[h] > h:
+            h = heads[h]
+        if h != heads[t] and nodes[h].tag.startswith("NN"):
+            g.add(h, "det", t)
     # coordination groups: spaCy attaches each conjunct to the previous one
     groups: dict[int, list[int]] = {}
     for i in range(n):
