@@ -59,6 +59,16 @@ CASES = [
     ("Soft tissue edema with no visible bony injury.", "Edema", None),
     ("Subcutaneous edema of the chest wall.", "Edema", None),
     ("Mild interstitial edema.", "Edema", P),
+    # Lung Lesion: a nodular opacity may be a nodule; interstitial patterns and thyroid masses are not lesions
+    ("There is a 6 mm nodular opacity in the right midlung.", "Lung Lesion", U),
+    ("There is a 6 mm nodular opacity in the right midlung.", "Lung Opacity", P),
+    ("Right upper lobe nodule.", "Lung Lesion", P),
+    ("Diffuse reticulonodular interstitial opacities.", "Lung Lesion", None),
+    ("Enlarging thyroid mass.", "Lung Lesion", None),
+    ("The nodular density in the right upper lobe is not well-seen today.", "Lung Lesion", U),
+    # more hedges
+    ("Please correlate clinically for pneumonia.", "Pneumonia", U),
+    ("These may represent sequela of infection.", "Pneumonia", U),
 ]
 
 # other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated
