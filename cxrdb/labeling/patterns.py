@@ -90,7 +90,9 @@ def _match_rels(rels: list[Relation], k: int, g: Graph, i: int, bound: dict[str,
     edges = g.out_edges[i] if rel.down else g.in_edges[i]
     if rel.negated:
         for label, j in edges:
-            if (rel.label is None or rel.label.fullmatch(label)) and next(_match(rel.target, g, j, bound), None):
+            if (rel.label is None or rel.label.fullmatch(label)) and next(
+                _match(rel.target, g, j, bound), None
+            ) is not None:
                 return
         yield from _match_rels(rels, k + 1, g, i, bound)
         return
