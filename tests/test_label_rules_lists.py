@@ -77,6 +77,15 @@ CASES = [
     ("Heart size is upper normal.", "Cardiomegaly", None),
     ("Heart size is normal.", "Cardiomegaly", N),
     ("Heart size large.", "Cardiomegaly", P),
+    # noun-phrase negation scope (patterns/negation_scope.txt) when the parse is wrong
+    ("No displaced, acute fractures are identified.", "Fracture", N),
+    ("No suspicious pulmonary nodule is found.", "Lung Lesion", N),
+    ("No change in moderate left pneumothorax.", "Pneumothorax", P),
+    ("No effusion identified, small pneumothorax.", "Pneumothorax", P),
+    ("No significant interval change in left base airspace disease and small effusion.", "Pleural Effusion", P),
+    # "does not look like", "without demonstration of"
+    ("This does not look like an acute infiltrate.", "Lung Opacity", N),
+    ("Limited examination without demonstration of an acute intrathoracic abnormality.", "No Finding", P),
 ]
 
 # other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated

@@ -47,6 +47,55 @@ def load_regex_rules(path: Path) -> list[RegexRule]:
     return rules
 
 
+@dataclass(frozen=True, slots=True)
+class NegationScope:
+    """Noun-phrase negation scope (``patterns/negation_scope.txt``): a cue ("no") before the mention with
+    only noun-phrase and list words in between negates it, whatever tree the parser built."""
+
+    cues: frozenset[str]
+    tags: frozenset[str]
+    participles: frozenset[str]
+    ccs: frozenset[str]
+    of_after: frozenset[str]
+    stops: frozenset[str]
+    window: int
+
+    @classmethod
+    def load(cls, path: Path) -> NegationScope:
+        vals: dict[str, set[str]] = {}
+        for line in read_lines(path):
+            key, sep, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if not sep or key not in ("cue", "tag", "participle", "cc", "of_after", "stop", "window"):
+                raise CxrdbError(f"{path.name}: expected 'key: value' with a known key in {line!r}")
+            vals.setdefault(key, set()).add(value if key in ("tag", "participle") else value.lower())
+        get = lambda k: frozenset(vals.get(k, ()))  # noqa: E731
+        return cls(get("cue"), get("tag"), get("participle"), get("cc"), get("of_after"), get("stop"),
+                   int(next(iter(vals.get("window", {"8"})))))
+
+    def negates(self, g: Graph, i: int) -> bool:
+        nodes = g.nodes
+        for k in range(i - 1, max(-1, i - self.window - 2), -1):
+            n = nodes[k]
+            if n.lemma in self.cues:
+                return True
+            if n.lemma in self.stops:
+                return False
+            if n.tag == "CC":
+                if n.lemma not in self.ccs:
+                    return False
+            elif n.tag in self.participles:
+                prev = nodes[k - 1] if k else None
+                if prev is None or not (prev.lemma in self.cues or prev.tag.startswith(("JJ", "RB"))):
+                    return False
+            elif n.text == "of":
+                if not k or nodes[k - 1].lemma not in self.of_after:
+                    return False
+            elif n.tag not in self.tags:
+                return False
+        return False
+
+
 class Classifier:
     """The rule sets of one mode and the cascade that applies them."""
 
@@ -56,6 +105,7 @@ class Classifier:
         self.neg: list[Rule] = [r for f in config.negation for r in load_rules(rules_dir / f)]
         self.post: list[Rule] = [r for f in config.post_negation for r in load_rules(rules_dir / f)]
         self.anatomy: list[Rule] = load_rules(rules_dir / "patterns" / "abnormal_anatomy.txt")
+        self.scope = NegationScope.load(rules_dir / "patterns" / "negation_scope.txt")
         self.sentence_neg = load_regex_rules(rules_dir / "patterns" / "sentence.txt")
         self.fallback = load_regex_rules(rules_dir / "patterns" / "fallback.txt")
         self.regex_neg = load_regex_rules(rules_dir / config.regex_negation) if config.regex_negation else []
@@ -115,6 +165,8 @@ class Classifier:
                 # a verb-tagged first member only when it is a misparsed noun ("no infiltrates or masses")
                 if rule and (g.nodes[f].tag.startswith("NN") or rule.startswith("neg.no_subject_misparse")):
                     return rule if rule.endswith(".list") else rule + ".list"
+        if depth == 0 and self.scope.negates(g, i):
+            return "neg.no_scope"
         return None
 
     def _negation_direct(self, g: Graph, i: int) -> str | None:
