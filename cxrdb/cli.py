@@ -234,6 +234,41 @@ def split(
 
 
 @app.command()
+def check(
+    db: Annotated[Path | None, typer.Option("--db", envvar="CXRDB_CATALOG", help="Catalog to check.")] = None,
+    release: Annotated[Path | None, typer.Option(help="Release folder to verify against its SHA256SUMS.txt.")] = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Check a catalog's consistency (sql/checks) and/or verify a release folder; exit 1 on any problem.
+
+    Example: cxrdb check --release mimic-cxr-jpg/
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .check import check_catalog, verify_release
+
+    if db is None and release is None:
+        raise CxrdbError("give --db CATALOG and/or --release DIR")
+    failed = 0
+    if db is not None:
+        with Catalog.open(db, read_only=True) as cat:
+            results = check_catalog(cat)
+        _console.rows(["check", "problems", "examples"],
+                      [[r["check"], r["problems"], r["examples"] or ""] for r in results], title="catalog checks")
+        failed += sum(r["problems"] for r in results)
+    if release is not None:
+        with _console.progress_bars() as bar:
+            problems = verify_release(release, workers=workers, progress=bar)
+        _console.summary(f"verify {release}", {k: len(v) for k, v in problems.items()})
+        for kind, paths in problems.items():
+            for path in paths[:20]:
+                _console.error(f"{kind}: {path}")
+        failed += sum(len(v) for v in problems.values())
+    if failed:
+        raise CxrdbError(f"{failed} problem(s) found")
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL query; `physionet-data.mimic_cxr.x` works too.")],
     db: CatalogOpt,

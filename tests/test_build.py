@@ -146,3 +146,48 @@ def test_full_disk_leaves_no_half_written_release_file(tmp_path: Path, monkeypat
             export(cat, out)
     assert (out / "mimic-cxr-2.0.0-metadata.csv.gz").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == ["mimic-cxr-2.0.0-metadata.csv.gz"]
+
+
+def test_check_verifies_a_release_and_finds_tampering(built, tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from cxrdb.check import verify_release
+    from cxrdb.cli import app
+
+    out, _ = built[0]
+    assert all(not v for v in verify_release(out, workers=2).values())
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    jpgs = sorted(copy.rglob("*.jpg"))
+    jpgs[0].write_bytes(jpgs[0].read_bytes()[:-1] + b"\x00")
+    jpgs[1].unlink()
+    (copy / "stray.txt").write_text("x")
+    with gzip.open(copy / "mimic-cxr-2.0.0-split.csv.gz", "wt") as fh:
+        fh.write("dicom_id,split\n")
+    problems = verify_release(copy, workers=1)
+    rel = [str(p.relative_to(copy)) for p in jpgs[:2]]
+    assert problems["mismatch"] == sorted([rel[0], "mimic-cxr-2.0.0-split.csv.gz"])
+    assert problems["missing"] == [rel[1]]
+    assert problems["not listed"] == ["stray.txt"]
+    assert problems["bad header"] == ["mimic-cxr-2.0.0-split.csv.gz"]
+    result = CliRunner().invoke(app, ["check", "--release", str(copy)])
+    assert result.exit_code == 1
+
+
+def test_catalog_checks_catch_a_patient_in_two_splits(built) -> None:
+    from cxrdb.catalog import Catalog
+    from cxrdb.check import check_catalog
+
+    _out, summary = built[0]
+    with Catalog.open(summary["catalog"]) as cat:
+        assert all(r["problems"] == 0 for r in check_catalog(cat))
+        did, subject = cat.query("SELECT dicom_id, subject_id FROM work.split LIMIT 1")[1][0]
+        other = "validate" if cat.scalar("SELECT split FROM work.split WHERE dicom_id = ?", [did]) == "train" \
+            else "train"
+        cat.con.execute("INSERT INTO work.split VALUES ('extra-image', 1, ?, ?, 'hash')", [subject, other])
+        results = {r["check"]: r for r in check_catalog(cat)}
+        cat.con.execute("DELETE FROM work.split WHERE dicom_id = 'extra-image'")
+    assert results["patient_in_one_split"]["problems"] == 1
+    assert results["patient_in_one_split"]["examples"][0]["subject_id"] == subject

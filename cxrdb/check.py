@@ -1,0 +1,91 @@
+"""Consistency checks: of the catalog (the SQL files in sql/checks/) and of a release folder on disk."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import sqlfiles
+from .catalog import Catalog
+from .errors import CxrdbError
+from .executor import run_map
+from .release import SUMS, release_files
+
+# published file -> its exact header line
+HEADERS = {
+    "mimic-cxr-2.0.0-metadata.csv.gz": "dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,"
+    "Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,"
+    "PatientOrientationCodeSequence_CodeMeaning",
+    "mimic-cxr-2.0.0-split.csv.gz": "dicom_id,study_id,subject_id,split",
+    **{f"mimic-cxr-2.0.0-{name}.csv.gz": "subject_id,study_id,Atelectasis,Cardiomegaly,Consolidation,Edema,"
+       "Enlarged Cardiomediastinum,Fracture,Lung Lesion,Lung Opacity,No Finding,Pleural Effusion,Pleural Other,"
+       "Pneumonia,Pneumothorax,Support Devices" for name in ("chexpert", "negbio")},
+}
+
+
+def check_catalog(cat: Catalog) -> list[dict[str, Any]]:
+    """Run every sql/checks file; one result per check with its offending rows (none = pass)."""
+    results = []
+    for path in sqlfiles.folder("checks"):
+        columns, rows = cat.query(path.read_text(encoding="utf-8"))
+        results.append({"check": path.stem, "problems": len(rows),
+                        "examples": [dict(zip(columns, r, strict=True)) for r in rows[:5]]})
+    return results
+
+
+def _sha256(item: tuple[str, str]) -> tuple[str, str | None]:
+    rel, path = item
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return rel, None
+    return rel, digest.hexdigest()
+
+
+def verify_release(
+    out: str | Path, *, workers: int | None = None, progress: Callable[[str, int, int | None], None] | None = None,
+) -> dict[str, list[str]]:
+    """Check a release folder: every file against SHA256SUMS.txt (in parallel), files not listed, and the
+    header line of each published CSV. Returns {problem kind: [paths]}; all lists empty = a sound release."""
+    out = Path(out)
+    sums_path = out / SUMS
+    if not sums_path.is_file():
+        raise CxrdbError(f"{out} has no {SUMS}")
+    expected: dict[str, str] = {}
+    for n, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, sep, rel = line.partition(" ")
+        rel = rel.lstrip(" *")
+        if not sep or len(digest) != 64 or not rel:
+            raise CxrdbError(f"{sums_path}:{n}: not a '<sha256> <path>' line")
+        expected[rel] = digest.lower()
+    problems: dict[str, list[str]] = {"missing": [], "mismatch": [], "not listed": [], "bad header": []}
+    on_disk = set(release_files(out))
+    problems["not listed"] = sorted(on_disk - set(expected))
+    items = [(rel, str(out / rel)) for rel in sorted(expected)]
+    if progress:
+        progress("verify", 0, len(items))
+    for rel, digest in run_map(_sha256, items, workers=workers, batch_size=64):
+        if digest is None:
+            problems["missing"].append(rel)
+        elif digest != expected[rel]:
+            problems["mismatch"].append(rel)
+        if progress:
+            progress("verify", 1, len(items))
+    for name, header in HEADERS.items():
+        path = out / name
+        if path.is_file():
+            try:
+                with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+                    first = next(csv.reader(fh), [])
+            except (OSError, EOFError, UnicodeDecodeError):
+                first = []
+            if ",".join(first) != header:
+                problems["bad header"].append(name)
+    return {k: sorted(v) for k, v in problems.items()}

@@ -1,0 +1,6 @@
+-- check: every conversion result belongs to an ingested image (no orphans after a source changed).
+SELECT j.dicom_id, j.jpg_path
+FROM work.jpg AS j
+LEFT JOIN raw.images AS i USING (dicom_id)
+WHERE i.dicom_id IS NULL
+ORDER BY j.dicom_id
