@@ -86,6 +86,13 @@ CASES = [
     # "does not look like", "without demonstration of"
     ("This does not look like an acute infiltrate.", "Lung Opacity", N),
     ("Limited examination without demonstration of an acute intrathoracic abnormality.", "No Finding", P),
+    # hedged relations, versus on the governor, "suspect X"
+    ("Streaky opacities possibly related to scarring and atelectasis.", "Atelectasis", U),
+    ("Opacity may be related to atelectasis.", "Atelectasis", U),
+    ("Opacity consistent with pneumonia.", "Pneumonia", P),
+    ("Enlarged silhouette, possibly consistent with mild cardiomegaly versus a small pericardial effusion.",
+     "Cardiomegaly", U),
+    ("If findings localize to this region, suspect acute fracture.", "Fracture", U),
 ]
 
 # other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated
