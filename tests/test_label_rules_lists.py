@@ -93,6 +93,12 @@ CASES = [
     ("Enlarged silhouette, possibly consistent with mild cardiomegaly versus a small pericardial effusion.",
      "Cardiomegaly", U),
     ("If findings localize to this region, suspect acute fracture.", "Fracture", U),
+    # an apposition's "no" does not negate its head; neither ... nor
+    ("Small pneumothorax, no effusion.", "Pneumothorax", P),
+    ("Small pneumothorax, no effusion.", "Pleural Effusion", N),
+    ("Neither pneumothorax nor effusion.", "Pleural Effusion", N),
+    ("Neither pneumothorax nor effusion.", "Pneumothorax", N),
+    ("Stable cardiomegaly and central pulmonary vascular prominence.", "Edema", U),
 ]
 
 # other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated

@@ -22,7 +22,7 @@ POSITIVE, NEGATIVE, UNCERTAIN = 1.0, 0.0, -1.0
 #: rule id of an anatomy mention ("heart size") neither negated, hedged nor called abnormal: no label
 NEUTRAL_ANATOMY = "anatomy.not_abnormal"
 #: coordinations whose members share a negation ("but" and "versus" contrast their members)
-_SHARED_CONJ = frozenset({"conj_and", "conj_or", "conj_list", "conj_as"})
+_SHARED_CONJ = frozenset({"conj_and", "conj_or", "conj_nor", "conj_list", "conj_as"})
 
 
 @dataclass(frozen=True, slots=True)

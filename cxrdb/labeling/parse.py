@@ -151,7 +151,7 @@ def build_graph(doc: Any) -> Graph:
             before = [w for c, w in ccs if members[k - 1] < c < m]
             after = [w for c, w in ccs if c > m]
             cc = before[-1] if before else (after[0] if after else "and")
-            cc = {"nor": "or", "vs": "versus", "vs.": "versus", "and/or": "or"}.get(cc, cc)
+            cc = {"vs": "versus", "vs.": "versus", "and/or": "or"}.get(cc, cc)
             g.add(first, f"conj_{cc}", m)
             conj.append((first, m, cc))
     # several subjects/objects of one head are an unmarked list ("no a, b, or c is seen" parsed as
