@@ -99,6 +99,11 @@ CASES = [
     ("Neither pneumothorax nor effusion.", "Pleural Effusion", N),
     ("Neither pneumothorax nor effusion.", "Pneumothorax", N),
     ("Stable cardiomegaly and central pulmonary vascular prominence.", "Edema", U),
+    # "left"/"right" taken for a verb by the parser
+    ("The previously described left lower lobe pneumonia has resolved.", "Pneumonia", N),
+    ("Previously seen left pleural effusion has resolved.", "Pleural Effusion", N),
+    ("Previously seen right pleural effusion is no longer seen.", "Pleural Effusion", N),
+    ("Previously seen left pleural effusion.", "Pleural Effusion", P),
 ]
 
 # other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated

@@ -124,6 +124,25 @@ def build_graph(doc: Any) -> Graph:
             if label in ("pobj", "pcomp"):
                 for gv in govs:
                     g.add(gv, f"prep_{nodes[p].text}", c)
+    # "left"/"right" taken for a verb ("the previously described left lower lobe pneumonia has resolved":
+    # left/VBD with pneumonia as its object): the object is the subject of the clause's real predicate
+    for L in range(n):
+        if nodes[L].text not in ("left", "right") or not nodes[L].tag.startswith("VB"):
+            continue
+        objs = [c for c in range(L + 1, n) if heads[c] == L and deps[c] == "dobj" and nodes[c].tag.startswith("NN")]
+        if not objs:
+            continue
+        d = objs[0]
+        g.add(d, "amod", L)
+        preds = [c for c in range(d + 1, n) if heads[c] == L and deps[c] in ("ccomp", "conj", "advcl")]
+        h = L
+        while deps[h] in ("xcomp", "csubj", "ccomp", "nsubj", "advcl") and heads[h] != h:
+            h = heads[h]
+            if nodes[h].tag.startswith("VB"):
+                preds.append(h)
+        for v in preds:
+            if nodes[v].tag.startswith(("VB", "JJ")):
+                g.add(v, "nsubj", d)
     # a "no" the parser hung deep inside a noun phrase's modifiers ("no acute intrathoracic abnormality"
     # parsed as no <- acute <- intrathoracic <- abnormality) also determines the phrase's head noun
     for t in range(n):
