@@ -104,6 +104,11 @@ CASES = [
     ("Previously seen left pleural effusion has resolved.", "Pleural Effusion", N),
     ("Previously seen right pleural effusion is no longer seen.", "Pleural Effusion", N),
     ("Previously seen left pleural effusion.", "Pleural Effusion", P),
+    # the object of a finding noun taken for a verb; a long negated list
+    ("No evidence of focal airspace consolidation large pleural effusion or pneumothorax.", "Pleural Effusion", N),
+    ("No evidence of focal airspace consolidation large pleural effusion or pneumothorax.", "Pneumothorax", N),
+    ("Low lung volumes without evidence of focal consolidation, suspicious pulmonary opacity, large pleural "
+     "effusion, or pneumothorax is identified.", "Pneumothorax", N),
 ]
 
 # other abnormalities (rules/mention/no_finding.txt): they block No Finding only when not negated

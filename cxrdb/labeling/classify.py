@@ -165,7 +165,7 @@ class Classifier:
                 # a verb-tagged first member only when it is a misparsed noun ("no infiltrates or masses")
                 if rule and (g.nodes[f].tag.startswith("NN") or rule.startswith("neg.no_subject_misparse")):
                     return rule if rule.endswith(".list") else rule + ".list"
-        if depth == 0 and self.scope.negates(g, i):
+        if self.scope.negates(g, i):
             return "neg.no_scope"
         return None
 
