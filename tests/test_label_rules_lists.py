@@ -107,6 +107,8 @@ CASES = [
     # the object of a finding noun taken for a verb; a long negated list
     ("No evidence of focal airspace consolidation large pleural effusion or pneumothorax.", "Pleural Effusion", N),
     ("No evidence of focal airspace consolidation large pleural effusion or pneumothorax.", "Pneumothorax", N),
+    ("There is no pleural line to suggest pneumothorax or costophrenic blunting to suggest large pleural effusion.",
+     "Pleural Effusion", N),
     ("Low lung volumes without evidence of focal consolidation, suspicious pulmonary opacity, large pleural "
      "effusion, or pneumothorax is identified.", "Pneumothorax", N),
 ]
@@ -126,6 +128,7 @@ NO_FINDING_CASES = [
     ("Mild unfolding of the thoracic aorta.", None),
     ("Stable interstitial fibrotic changes.", None),
     ("Normal lung volumes. Lungs are clear.", P),
+    ("The lung volumes are low normal. Lungs are clear.", P),
     ("No pleural effusion. Heart size normal.", P),
 ]
 
