@@ -65,6 +65,9 @@ CASES = [
     ("Right upper lobe nodule.", "Lung Lesion", P),
     ("Diffuse reticulonodular interstitial opacities.", "Lung Lesion", None),
     ("Enlarging thyroid mass.", "Lung Lesion", None),
+    ("There is a 7 mm uncalcified nodule of uncertain origin.", "Lung Lesion", P),
+    ("Noncalcified nodule in the left upper lobe.", "Lung Lesion", P),
+    ("Masslike opacification of the right apex.", "Lung Lesion", P),
     ("The nodular density in the right upper lobe is not well-seen today.", "Lung Lesion", U),
     # more hedges
     ("Please correlate clinically for pneumonia.", "Pneumonia", U),
