@@ -46,6 +46,8 @@ def ingest(
         Path | None, typer.Option(help="Separate root of the report files (files/.../sNNN.txt).")
     ] = None,
     overrides: Annotated[Path | None, typer.Option(help="CSV of per-study section overrides.")] = None,
+    prune: Annotated[bool, typer.Option(
+        help="Remove images and reports that left the source (with their JPGs and labels).")] = False,
     workers: WorkersOpt = None,
 ) -> None:
     """Read DICOM headers and reports into the catalog; unchanged files are skipped.
@@ -57,7 +59,8 @@ def ingest(
     from .ingest import ingest as run_ingest
 
     with Catalog.open(db) as cat, _console.progress_bars() as bar:
-        result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, progress=bar)
+        result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, prune=prune,
+                            progress=bar)
     _console.summary("ingest", result)
 
 

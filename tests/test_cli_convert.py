@@ -176,3 +176,21 @@ def test_workers_read_the_source_from_a_url(tmp_path: Path) -> None:
         summary = convert(cat, tmp_path / "url", workers=2, source_url=f"file://{moved}")
     assert summary["failed"] == 1  # only the undecodable file
     assert tree(tmp_path / "url") == tree(tmp_path / "local")
+
+
+def test_prune_removes_what_left_the_source(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    made = build_source(root, broken=False)
+    gone = next(d for d, p in made.items() if "CR2" in p.name)
+    with Catalog.open(tmp_path / "c.duckdb") as cat:
+        ingest(cat, root, workers=1)
+        convert(cat, tmp_path / "out", workers=1)
+        jpg = next((tmp_path / "out").rglob(f"{gone}.jpg"))
+        dcm = next(root.rglob(f"{gone}.dcm"))
+        dcm.unlink()
+        kept = ingest(cat, root, workers=1)
+        assert kept["images_missing"] == 1 and jpg.exists()
+        pruned = ingest(cat, root, workers=1, prune=True)
+        assert pruned["images_pruned"] == 1 and not jpg.exists()
+        assert cat.scalar("SELECT count(*) FROM raw.images WHERE dicom_id = ?", [gone]) == 0
+        assert cat.scalar("SELECT count(*) FROM work.jpg WHERE dicom_id = ?", [gone]) == 0

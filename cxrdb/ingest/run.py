@@ -137,6 +137,30 @@ def _rechoose(cat: Catalog, study_ids: set[int], overrides: dict[int, Override])
                         [name, chosen, study_id])
 
 
+def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool) -> dict[str, int]:
+    """Count (and with ``prune`` delete) catalog rows whose source file is gone."""
+    present_images = {f.rel_path for f in images}
+    present_reports = {f.rel_path for f in reports}
+    gone_images = [(d, p) for d, p in cat.con.execute("SELECT dicom_id, path FROM raw.images").fetchall()
+                   if p not in present_images]
+    gone_reports = [(s, p) for s, p in cat.con.execute("SELECT study_id, path FROM raw.reports").fetchall()
+                    if p not in present_reports]
+    if prune and (gone_images or gone_reports):
+        ids = [d for d, _ in gone_images]
+        studies = [s for s, _ in gone_reports]
+        jpgs = cat.con.execute("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
+                               "(SELECT unnest(?))", [ids]).fetchall()
+        with cat.transaction():
+            for table in ("raw.images", "work.jpg", "work.split"):
+                cat.con.execute(f"DELETE FROM {table} WHERE dicom_id IN (SELECT unnest(?))", [ids])
+            for table in ("raw.reports", "raw.report_sections", "work.labels", "work.label_evidence"):
+                cat.con.execute(f"DELETE FROM {table} WHERE study_id IN (SELECT unnest(?))", [studies])
+        for root, rel in jpgs:
+            (Path(root) / rel).unlink(missing_ok=True)
+    key = "pruned" if prune else "missing"
+    return {f"images_{key}": len(gone_images), f"reports_{key}": len(gone_reports)}
+
+
 def ingest(
     cat: Catalog,
     source: str | Path,
@@ -144,12 +168,14 @@ def ingest(
     reports: str | Path | None = None,
     overrides: str | Path | None = None,
     workers: int | None = None,
+    prune: bool = False,
     progress: Progress = _noop,
 ) -> dict[str, Any]:
     """Ingest DICOM headers and reports from ``source`` (reports from ``reports`` when given).
 
-    Unchanged files (same size and mtime) are skipped; changed ones are re-read and replaced.
-    Returns a summary of counts.
+    Unchanged files (same size and mtime) are skipped; changed ones are re-read and replaced. Files the
+    catalog knows but the source no longer has are counted, and with ``prune`` removed from the catalog
+    together with their JPGs and labels. Returns a summary of counts.
     """
     started = time.perf_counter()
     root = resolve_root(source)
@@ -177,9 +203,7 @@ def ingest(
     summary.update(_ingest_images(cat, root, listing.images, workers, progress))
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
     _rechoose(cat, recompute, override_map)
-    present = {f.rel_path for f in listing.images}
-    summary["images_missing"] = sum(
-        1 for (p,) in cat.con.execute("SELECT path FROM raw.images").fetchall() if p not in present)
+    summary.update(_missing(cat, listing.images, listing.reports, prune))
     summary["other_problems"] = len(listing.problems)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary
