@@ -189,5 +189,18 @@ def test_negbio_rules(nb, text: str, obs: str, expected: float | None) -> None:
     assert nb.label(text).labels[obs] == expected, nb.label(text).evidence
 
 
-def test_borderline_heart_size_chexpert(lab) -> None:
-    assert lab.label("Borderline heart size.").labels["Cardiomegaly"] == P
+@pytest.mark.parametrize(("text", "obs", "expected"), [
+    ("Borderline heart size.", "Cardiomegaly", U),
+    ("Borderline cardiomegaly.", "Cardiomegaly", P),
+    ("The heart is borderline enlarged.", "Cardiomegaly", P),
+    ("Pneumonia is less likely.", "Pneumonia", U),
+    ("Atelectasis is likely.", "Atelectasis", P),
+    ("Small effusion could be present.", "Pleural Effusion", U),
+    ("Tuberculosis infection could have this appearance.", "Pneumonia", U),
+    ("The pneumothorax is not clearly seen.", "Pneumothorax", U),
+    ("Opacity possibly represents atelectasis.", "Atelectasis", U),
+    ("The cardiac silhouette is similar to prior.", "Cardiomegaly", U),
+    ("Stable appearance of the cardiac silhouette.", "Cardiomegaly", U),
+])
+def test_chexpert_hedges(lab, text: str, obs: str, expected: float | None) -> None:
+    assert lab.label(text).labels[obs] == expected, lab.label(text).evidence
