@@ -204,3 +204,18 @@ def test_negbio_rules(nb, text: str, obs: str, expected: float | None) -> None:
 ])
 def test_chexpert_hedges(lab, text: str, obs: str, expected: float | None) -> None:
     assert lab.label(text).labels[obs] == expected, lab.label(text).evidence
+
+
+@pytest.mark.parametrize(("text", "obs", "expected"), [
+    ("Rule out pneumonia.", "Pneumonia", N),
+    ("Evaluation to exclude pneumothorax.", "Pneumothorax", N),
+    ("Cannot rule out pneumothorax.", "Pneumothorax", U),
+    ("Pneumothorax is not excluded.", "Pneumothorax", U),
+    ("History of pneumonia.", "Pneumonia", N),
+    ("Left effusion with interval resolution.", "Pleural Effusion", N),
+    ("Without development of pleural effusion.", "Pleural Effusion", N),
+    ("Status post drainage of the effusion.", "Pleural Effusion", N),
+    ("The nodule was previously demonstrated on CT.", "Lung Lesion", N),
+])
+def test_chexpert_negation_semantics(lab, text: str, obs: str, expected: float | None) -> None:
+    assert lab.label(text).labels[obs] == expected, lab.label(text).evidence

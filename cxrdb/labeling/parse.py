@@ -134,6 +134,10 @@ def build_graph(doc: Any) -> Graph:
             continue
         d = objs[0]
         g.add(d, "amod", L)
+        # the verb's later modifiers ("left effusion with interval resolution") belong to the object
+        for lab, c in list(g.out_edges[L]):
+            if c > d and (lab == "prep" or lab.startswith("prep_")):
+                g.add(d, lab, c)
         preds = [c for c in range(d + 1, n) if heads[c] == L and deps[c] in ("ccomp", "conj", "advcl")]
         h = L
         while deps[h] in ("xcomp", "csubj", "ccomp", "nsubj", "advcl") and heads[h] != h:
