@@ -32,8 +32,8 @@ def test_chexpert_examples_exact() -> None:
             assert format_label(res.labels[obs]) == row[obs], (row["Reports"], obs, res.evidence)
 
 
-@pytest.fixture(scope="module")
-def indiana(tmp_path_factory):
+@pytest.fixture(scope="module", params=["chexpert", "negbio"])
+def indiana(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("iu")
     src = tmp / "in.csv"
     with (DATA / "iu_reports_dev.csv").open(newline="", encoding="utf-8") as fh, src.open(
@@ -44,17 +44,19 @@ def indiana(tmp_path_factory):
         for r in csv.DictReader(fh):
             w.writerow([r["uid"], f"{r['findings']} {r['impression']}".strip()])
     pred = tmp / "pred.csv"
-    summary = label_reports_csv(src, pred, workers=1)
+    summary = label_reports_csv(src, pred, labeler=request.param, workers=1)
     return summary, pred, evaluate_files(pred, DATA / "iu_gold_dev.csv")
 
 
-def test_indiana_output_layout(indiana) -> None:
+def test_indiana_output_layout(indiana, request) -> None:
     summary, pred, _ = indiana
-    assert summary["rows"] == 3080 and summary["parse_failures"] == 0
+    assert summary["parse_failures"] == 0
+    # NegBio mode drops the reports with empty text (csv2bioc's dropna)
+    assert summary["rows"] == 3080 if request.node.callspec.params["indiana"] == "chexpert" else summary["rows"] < 3080
     lines = pred.read_bytes().split(b"\n")
     assert lines[0].decode() == "study_id," + ",".join(OBSERVATIONS)
     assert b"\r" not in pred.read_bytes()
-    assert lines[1].startswith(b"1,")
+    assert lines[1].startswith(b"1,") or lines[1].startswith(b"2,")
     for line in lines[1:50]:
         for v in line.decode().split(",")[1:]:
             assert v in ("", "1.0", "0.0", "-1.0")
@@ -63,8 +65,12 @@ def test_indiana_output_layout(indiana) -> None:
 def test_indiana_beats_negbio_macro(indiana) -> None:
     ev = indiana[2]
     macro7 = sum(ev.f1(c) for c in NEGBIO_OPENI_F1) / len(NEGBIO_OPENI_F1)
-    assert macro7 >= NEGBIO_OPENI_MACRO
-    assert ev.macro["positive"]["f1"] >= NEGBIO_OPENI_MACRO
+    assert macro7 >= 0.865 > NEGBIO_OPENI_MACRO
+    assert ev.macro["positive"]["f1"] >= 0.84
+
+
+def test_indiana_lung_lesion(indiana) -> None:
+    assert indiana[2].f1("Lung Lesion") >= 0.80
 
 
 @pytest.mark.parametrize("column", ["Cardiomegaly", "Pneumonia", "Pneumothorax", "Consolidation"])
@@ -72,5 +78,7 @@ def test_indiana_beats_negbio_column(indiana, column: str) -> None:
     assert indiana[2].f1(column) >= NEGBIO_OPENI_F1[column] - 0.0005
 
 
-def test_indiana_no_finding(indiana) -> None:
-    assert indiana[2].f1("No Finding") >= 0.86
+def test_indiana_no_finding(indiana, request) -> None:
+    # NegBio mode: other abnormalities do not block No Finding (by design), so it stays low
+    floor = 0.90 if request.node.callspec.params["indiana"] == "chexpert" else 0.66
+    assert indiana[2].f1("No Finding") >= floor
