@@ -212,6 +212,7 @@ def test_chexpert_hedges(lab, text: str, obs: str, expected: float | None) -> No
     ("Cannot rule out pneumothorax.", "Pneumothorax", U),
     ("Pneumothorax is not excluded.", "Pneumothorax", U),
     ("History of pneumonia.", "Pneumonia", N),
+    ("Stable right middle lobe bronchiectasis, likely postinfectious.", "Pneumonia", None),
     ("Left effusion with interval resolution.", "Pleural Effusion", N),
     ("Without development of pleural effusion.", "Pleural Effusion", N),
     ("Status post drainage of the effusion.", "Pleural Effusion", N),
