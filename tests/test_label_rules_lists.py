@@ -107,6 +107,13 @@ CASES = [
     ("Previously seen left pleural effusion has resolved.", "Pleural Effusion", N),
     ("Previously seen right pleural effusion is no longer seen.", "Pleural Effusion", N),
     ("Previously seen left pleural effusion.", "Pleural Effusion", P),
+    ("Minimal left basilar atelectasis, otherwise clear.", "Atelectasis", P),
+    # a modifier shared with a conjunct does not carry the conjunct's "no" back to the first member
+    ("There is a small left effusion and no pneumothorax.", "Pleural Effusion", P),
+    ("There is a small left effusion and no pneumothorax.", "Pneumothorax", N),
+    # the mention modifies a hedged noun
+    ("Possible infectious process in the right base.", "Pneumonia", U),
+    ("Opacity with possible mass and associated area of atelectasis.", "Lung Lesion", U),
     # the object of a finding noun taken for a verb; a long negated list
     ("No evidence of focal airspace consolidation large pleural effusion or pneumothorax.", "Pleural Effusion", N),
     ("No evidence of focal airspace consolidation large pleural effusion or pneumothorax.", "Pneumothorax", N),

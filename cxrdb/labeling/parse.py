@@ -138,14 +138,14 @@ def build_graph(doc: Any) -> Graph:
         for lab, c in list(g.out_edges[L]):
             if c > d and (lab == "prep" or lab.startswith("prep_")):
                 g.add(d, lab, c)
-        preds = [c for c in range(d + 1, n) if heads[c] == L and deps[c] in ("ccomp", "conj", "advcl")]
+        preds = [c for c in range(d + 1, n) if heads[c] == L and deps[c] in ("ccomp", "conj")]
         h = L
         while deps[h] in ("xcomp", "csubj", "ccomp", "nsubj", "advcl") and heads[h] != h:
             h = heads[h]
             if nodes[h].tag.startswith("VB"):
                 preds.append(h)
         for v in preds:
-            if nodes[v].tag.startswith(("VB", "JJ")):
+            if nodes[v].tag.startswith("VB"):
                 g.add(v, "nsubj", d)
     # a "no" the parser hung deep inside a noun phrase's modifiers ("no acute intrathoracic abnormality"
     # parsed as no <- acute <- intrathoracic <- abnormality) also determines the phrase's head noun
@@ -190,7 +190,7 @@ def build_graph(doc: Any) -> Graph:
                 g.add(kids[0], "conj_list", k)
                 conj.append((kids[0], k, "list"))
     for _ in range(2):
-        _propagate(g, conj)
+        _propagate(g, conj, heads)
     return g
 
 
@@ -213,7 +213,7 @@ def _repair_lists(nodes: list[Node], heads: list[int], deps: list[str]) -> None:
             heads[x] = max(objects)
 
 
-def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
+def _propagate(g: Graph, conj: list[tuple[int, int, str]], heads: list[int]) -> None:
     nodes = g.nodes
     # quantity heads: "area of consolidation" -> consolidation gets the edges of "area"
     for p in range(len(nodes)):
@@ -251,8 +251,11 @@ def _propagate(g: Graph, conj: list[tuple[int, int, str]]) -> None:
     # appositions and modifiers ("no focal disease, pleural effusion": effusion is an apposition;
     # "no pleural fluid collection": the mention modifies the negated noun) take the negating words and
     # the governor of their head
+    # (only a modifier's own head passes them on: a modifier shared with a conjunct keeps its own head's)
     for h in range(len(nodes)):
         for lab, x in list(g.out_edges[h]):
+            if heads[x] != h and lab != "appos":
+                continue
             if lab in ("appos", "compound", "nmod", "amod", "preconj") or (
                 lab == "npadvmod" and nodes[h].tag.startswith("NN")
             ):
