@@ -167,6 +167,8 @@ def evaluate(
     pred: Annotated[Path, typer.Argument(help="Predicted labels CSV (study_id + observation columns).")],
     gold: Annotated[Path, typer.Argument(help="Gold labels CSV (mimic-cxr-2.1.0-test-set-labeled.csv layout).")],
     fmt: FormatOpt = "table",
+    uncertain_as: Annotated[str, typer.Option(
+        help="Score predicted -1 as: keep (its own class), positive (U-Ones), negative (U-Zeros) or blank.")] = "keep",
 ) -> None:
     """Precision, recall and F1 per observation and class against gold labels, with macro figures.
 
@@ -175,7 +177,7 @@ def evaluate(
     from . import _console
     from .evaluate import evaluate_files
 
-    result = evaluate_files(pred, gold)
+    result = evaluate_files(pred, gold, uncertain_as=uncertain_as)
     if fmt == "table":
         _console.console.print(result.to_rich())
         for note in result.notes:

@@ -184,10 +184,25 @@ def evaluate_labels(
     return EvaluationResult(rows, macro, binary, len(gold), missing, notes)
 
 
-def evaluate_files(pred_path: str | Path, gold_path: str | Path) -> EvaluationResult:
-    """Score a predictions CSV (study_id + observation columns) against a gold CSV."""
+UNCERTAIN_POLICIES = {"keep": None, "positive": 1.0, "negative": 0.0, "blank": None}
+
+
+def evaluate_files(pred_path: str | Path, gold_path: str | Path, uncertain_as: str = "keep") -> EvaluationResult:
+    """Score a predictions CSV (study_id + observation columns) against a gold CSV.
+
+    ``uncertain_as`` maps predicted -1.0 before scoring: ``keep`` (default: uncertain is its own class, so
+    not positive against binary gold), ``positive`` (the U-Ones policy), ``negative`` (U-Zeros) or ``blank``.
+    """
+    if uncertain_as not in UNCERTAIN_POLICIES:
+        raise CxrdbError(f"unknown --uncertain-as {uncertain_as!r}: use keep, positive, negative or blank")
     _, pred = read_labels(pred_path)
     gold_cols, gold = read_labels(gold_path)
     if not gold:
         raise CxrdbError(f"{gold_path} has no rows")
-    return evaluate_labels(pred, gold, gold_cols)
+    if uncertain_as != "keep":
+        value = UNCERTAIN_POLICIES[uncertain_as]
+        pred = {sid: {c: (value if v == -1.0 else v) for c, v in row.items()} for sid, row in pred.items()}
+    result = evaluate_labels(pred, gold, gold_cols)
+    if uncertain_as != "keep":
+        result.notes.append(f"predicted uncertain (-1) scored as {uncertain_as}")
+    return result

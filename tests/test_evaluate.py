@@ -66,3 +66,15 @@ def test_bad_files(tmp_path: Path) -> None:
     bad.write_text("id,foo\n1,2\n")
     with pytest.raises(CxrdbError, match="study_id"):
         evaluate_files(bad, bad)
+
+
+def test_uncertain_policy_maps_predicted_uncertain(tmp_path: Path) -> None:
+    pred = tmp_path / "pred.csv"
+    gold = tmp_path / "gold.csv"
+    pred.write_text("study_id,Atelectasis\n1,-1.0\n2,1.0\n3,\n")
+    gold.write_text("study_id,Atelectasis\n1,1\n2,1\n3,0\n")
+    assert evaluate_files(pred, gold).f1("Atelectasis") == pytest.approx(2 / 3)
+    assert evaluate_files(pred, gold, uncertain_as="positive").f1("Atelectasis") == 1.0
+    assert evaluate_files(pred, gold, uncertain_as="negative").f1("Atelectasis") == pytest.approx(2 / 3)
+    with pytest.raises(CxrdbError):
+        evaluate_files(pred, gold, uncertain_as="maybe")
