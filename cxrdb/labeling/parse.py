@@ -31,6 +31,7 @@ LIFT_HEADS = frozenset(
 )
 _NEG_WORDS = frozenset({"no", "not", "without", "never", "neither", "nor"})
 _COPY_MODS = frozenset({"neg", "amod", "aux", "auxpass"})
+_DIFFERENTIAL = frozenset({"differential", "ddx"})
 
 
 @dataclass(slots=True)
@@ -157,6 +158,18 @@ def build_graph(doc: Any) -> Graph:
             h = heads[h]
         if h != heads[t] and nodes[h].tag.startswith("NN"):
             g.add(h, "det", t)
+    # "... secondary to crowding however differential diagnosis includes X": the parser hung the noun
+    # phrase before "include" on an earlier word; a "differential (diagnosis/considerations)" right before
+    # "include" is its subject
+    for v in range(1, n):
+        if nodes[v].lemma != "include" or not nodes[v].tag.startswith("VB") or deps[v - 1] == "nsubj":
+            continue
+        k = v - 1
+        if nodes[k].tag.startswith("NN") and (
+            nodes[k].lemma in _DIFFERENTIAL
+            or any(nodes[c].lemma in _DIFFERENTIAL for lab, c in g.out_edges[k] if lab in ("amod", "compound"))
+        ):
+            g.add(v, "nsubj", k)
     # coordination groups: spaCy attaches each conjunct to the previous one
     groups: dict[int, list[int]] = {}
     for i in range(n):
