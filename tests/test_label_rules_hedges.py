@@ -1,5 +1,6 @@
-"""Single-sentence tests of the hedges added for the Edema / Effusion errors: postposed "suspected",
-"alternatively", "differential ... includes", cephalization. Both modes."""
+"""Single-sentence tests of the hedges and parser repairs added for the Edema / Effusion / Atelectasis
+errors: postposed "suspected", "alternatively", "differential ... includes", cephalization, and the
+coordinations ("or", "versus", uncleaned "and/or") the small parser loses. Both modes."""
 
 from __future__ import annotations
 
@@ -32,6 +33,27 @@ CASES = [
     # cephalization is a sign of raised venous pressure, hedged like vascular congestion
     ("Mild vascular cephalization.", "Edema", U, U),
     ("Mild vascular cephalization, no pulmonary edema.", "Edema", U, N),
+    # "versus" hung on an earlier word: the noun right before "versus" is an alternative
+    ("Cardiomegaly and small left pleural effusion versus pleural thickening.", "Pleural Effusion", U, U),
+    ("Opacities likely reflecting atelectasis versus bronchovascular crowding.", "Atelectasis", U, U),
+    ("Left basilar airspace opacity atelectasis versus pneumonitis.", "Atelectasis", U, U),
+    # an 'or' whose conjunct the parser lost ("scarring" taken as a modifier of atelectasis)
+    ("Densities in the left base compatible with scarring or chronic subsegmental atelectasis.",
+     "Atelectasis", U, U),
+    ("There is left base streaky opacity due to scarring or discoid atelectasis.", "Atelectasis", U, U),
+    ("Mild scarring or subsegmental atelectasis in the right lung base.", "Atelectasis", U, U),
+    # an 'or' the parser coordinated with the wrong word
+    ("Patchy opacity and bibasal atelectasis or scarring.", "Atelectasis", U, U),
+    ("Low lung volumes with atelectasis or scarring in the lung bases.", "Atelectasis", U, U),
+    ("Small area of atelectasis or infiltrate adjacent to the right hilum.", "Atelectasis", U, U),
+    # ... an 'or' between places, and an 'and', are no choice of finding
+    ("Pneumonia in the right lower lobe or lingula.", "Pneumonia", P, P),
+    ("Mild scarring and subsegmental atelectasis in the right lung base.", "Atelectasis", P, P),
+    # "and/or" is read as "or" in NegBio mode too (the parser gets "or" in its place)
+    ("Mild scarring and/or subsegmental atelectasis in the right lung base.", "Atelectasis", U, U),
+    ("Patchy atelectasis, infiltrates and/or small left pleural effusion.", "Pleural Effusion", U, U),
+    ("Cardiomegaly and/or pericardial effusion.", "Cardiomegaly", U, U),
+    ("No pneumothorax and/or pleural effusion.", "Pleural Effusion", N, N),
 ]
 
 

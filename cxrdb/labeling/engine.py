@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -167,10 +168,17 @@ class Labeler:
         return ReportResult(aggregate(triples, self.config), evidence, failures)
 
 
+_AND_OR = re.compile(r"\band/or\b", re.IGNORECASE)
+
+
 def _parse_text(sentence: str) -> str:
     """The text given to the parser: same length as the sentence (offsets stay valid), newlines as
-    spaces, first letter upper-cased (the parser was trained on cased text)."""
+    spaces, first letter upper-cased (the parser was trained on cased text). An uncleaned "and/or"
+    (NegBio mode) is given as "or" plus padding: the small model often misparses the "and/or" token
+    (as an interjection or a modifier), losing the coordination the 'or' rules read."""
     s = sentence.replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    if "/" in s:
+        s = _AND_OR.sub("or    ", s)
     return s[:1].upper() + s[1:]
 
 

@@ -32,6 +32,9 @@ LIFT_HEADS = frozenset(
 _NEG_WORDS = frozenset({"no", "not", "without", "never", "neither", "nor"})
 _COPY_MODS = frozenset({"neg", "amod", "aux", "auxpass"})
 _DIFFERENTIAL = frozenset({"differential", "ddx"})
+_VERSUS = frozenset({"versus", "vs", "vs."})
+#: findings named by an -ing noun, which the parser often takes for a participle modifying the next noun
+_ING_NOUNS = frozenset({"scarring", "thickening", "blunting", "crowding", "narrowing", "widening", "shadowing"})
 
 
 @dataclass(slots=True)
@@ -125,6 +128,14 @@ def build_graph(doc: Any) -> Graph:
             if label in ("pobj", "pcomp"):
                 for gv in govs:
                     g.add(gv, f"prep_{nodes[p].text}", c)
+    # "A and small B versus C", "opacity atelectasis versus pneumonitis": the parser hung "versus C" on an
+    # earlier word; the noun right before "versus" is always one of the alternatives
+    for p in range(1, n):
+        k = p - 1
+        if nodes[p].text in _VERSUS and deps[p] == "prep" and heads[p] != k and nodes[k].tag.startswith("NN"):
+            for label, c in list(g.out_edges[p]):
+                if label == "pobj":
+                    g.add(k, "prep_versus", c)
     # "left"/"right" taken for a verb ("the previously described left lower lobe pneumonia has resolved":
     # left/VBD with pneumonia as its object): the object is the subject of the clause's real predicate
     for L in range(n):
@@ -190,6 +201,28 @@ def build_graph(doc: Any) -> Graph:
             cc = {"vs": "versus", "vs.": "versus", "and/or": "or"}.get(cc, cc)
             g.add(first, f"conj_{cc}", m)
             conj.append((first, m, cc))
+    # lost or misplaced coordinations: the word right before an 'or'/'versus' and the head of the noun
+    # phrase after it are alternatives, whatever the parser attached them to ("opacity and atelectasis or
+    # scarring" chained as opacity-atelectasis-scarring; "volumes with atelectasis or scarring" with
+    # scarring coordinated with volumes; "due to scarring or discoid atelectasis" with scarring a modifier
+    # of atelectasis). The word before must be a noun or a finding noun in -ing (`_ING_NOUNS`; "healing or
+    # old fractures" is a choice of modifiers, not of findings)
+    for c in range(1, n - 1):
+        cc = {"vs": "versus", "vs.": "versus"}.get(nodes[c].lemma, nodes[c].lemma)
+        if deps[c] != "cc" or cc not in ("or", "versus"):
+            continue
+        a, b = c - 1, c + 1
+        ing = nodes[a].text in _ING_NOUNS
+        if ing and deps[a] in ("amod", "compound", "nmod") and heads[a] > c and nodes[heads[a]].tag.startswith("NN"):
+            b = heads[a]
+        elif ing or nodes[a].tag.startswith("NN"):
+            while b < n - 1 and deps[b] in ("amod", "compound", "nmod", "det", "nummod") and heads[b] > b:
+                b = heads[b]
+        else:
+            continue
+        ok_b = nodes[b].tag.startswith("NN") or nodes[b].text in _ING_NOUNS or deps[b] == "conj"
+        if ok_b and g.add(a, f"conj_{cc}", b):
+            conj.append((a, b, cc))
     # several subjects/objects of one head are an unmarked list ("no a, b, or c is seen" parsed as
     # separate subjects): later ones share the first one's negating words like conjuncts
     for h in range(n):
