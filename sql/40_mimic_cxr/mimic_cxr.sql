@@ -57,20 +57,14 @@ SELECT * FROM release.split;
 
 -- mimic_cxr.chexpert: BigQuery column names (spaces become underscores).
 CREATE OR REPLACE VIEW mimic_cxr.chexpert AS
-SELECT
-    subject_id, study_id, "Atelectasis" AS Atelectasis, "Cardiomegaly" AS Cardiomegaly,
-    "Consolidation" AS Consolidation, "Edema" AS Edema, "Enlarged Cardiomediastinum" AS Enlarged_Cardiomediastinum,
-    "Fracture" AS Fracture, "Lung Lesion" AS Lung_Lesion, "Lung Opacity" AS Lung_Opacity,
-    "No Finding" AS No_Finding, "Pleural Effusion" AS Pleural_Effusion, "Pleural Other" AS Pleural_Other,
-    "Pneumonia" AS Pneumonia, "Pneumothorax" AS Pneumothorax, "Support Devices" AS Support_Devices
-FROM release.chexpert;
+SELECT * EXCLUDE (labeler)
+FROM stg.labels_bq
+WHERE labeler = 'chexpert'
+ORDER BY subject_id, study_id;
 
 -- mimic_cxr.negbio: BigQuery column names (spaces become underscores).
 CREATE OR REPLACE VIEW mimic_cxr.negbio AS
-SELECT
-    subject_id, study_id, "Atelectasis" AS Atelectasis, "Cardiomegaly" AS Cardiomegaly,
-    "Consolidation" AS Consolidation, "Edema" AS Edema, "Enlarged Cardiomediastinum" AS Enlarged_Cardiomediastinum,
-    "Fracture" AS Fracture, "Lung Lesion" AS Lung_Lesion, "Lung Opacity" AS Lung_Opacity,
-    "No Finding" AS No_Finding, "Pleural Effusion" AS Pleural_Effusion, "Pleural Other" AS Pleural_Other,
-    "Pneumonia" AS Pneumonia, "Pneumothorax" AS Pneumothorax, "Support Devices" AS Support_Devices
-FROM release.negbio;
+SELECT * EXCLUDE (labeler)
+FROM stg.labels_bq
+WHERE labeler = 'negbio'
+ORDER BY subject_id, study_id;

@@ -1,0 +1,35 @@
+-- stg.labels: one row per (labeler, study with labeler text); grain (labeler, study_id); reads work.labels,
+-- stg.reports. The published column names; stg.labels_bq has the BigQuery ones (spaces -> underscores).
+CREATE SCHEMA IF NOT EXISTS stg;
+
+CREATE OR REPLACE VIEW stg.labels AS
+SELECT
+    l.labeler,
+    r.subject_id,
+    r.study_id,
+    l."Atelectasis",
+    l."Cardiomegaly",
+    l."Consolidation",
+    l."Edema",
+    l."Enlarged Cardiomediastinum",
+    l."Fracture",
+    l."Lung Lesion",
+    l."Lung Opacity",
+    l."No Finding",
+    l."Pleural Effusion",
+    l."Pleural Other",
+    l."Pneumonia",
+    l."Pneumothorax",
+    l."Support Devices"
+FROM work.labels AS l
+JOIN stg.reports AS r USING (study_id)
+WHERE r.labeler_text <> '';
+
+CREATE OR REPLACE VIEW stg.labels_bq AS
+SELECT
+    labeler, subject_id, study_id, "Atelectasis" AS Atelectasis, "Cardiomegaly" AS Cardiomegaly,
+    "Consolidation" AS Consolidation, "Edema" AS Edema, "Enlarged Cardiomediastinum" AS Enlarged_Cardiomediastinum,
+    "Fracture" AS Fracture, "Lung Lesion" AS Lung_Lesion, "Lung Opacity" AS Lung_Opacity,
+    "No Finding" AS No_Finding, "Pleural Effusion" AS Pleural_Effusion, "Pleural Other" AS Pleural_Other,
+    "Pneumonia" AS Pneumonia, "Pneumothorax" AS Pneumothorax, "Support Devices" AS Support_Devices
+FROM stg.labels;
