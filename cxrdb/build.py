@@ -15,6 +15,7 @@ from .ingest import ingest
 from .labeling.run import LABELERS, label
 from .release import copy_license, write_checksums, write_readme
 from .split import split
+from .status import status
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -73,10 +74,7 @@ def build(
             copy_license(license_file, out)
         write_readme(cat, out, written)
         n_files = write_checksums(cat, out)
-        failures = cat.scalar("SELECT count(*) FROM raw.images WHERE error IS NOT NULL") + cat.scalar(
-            "SELECT count(*) FROM raw.reports WHERE error IS NOT NULL") + cat.scalar(
-            "SELECT count(*) FROM work.jpg WHERE error IS NOT NULL") + cat.scalar(
-            "SELECT count(*) FROM raw.source_problems")
+        failures = len(status(cat).failures)
     summary: dict[str, Any] = {
         "release": str(out),
         "catalog": str(db),
