@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +24,21 @@ WorkersOpt = Annotated[
     int | None, typer.Option("--workers", "-j", help="Worker processes (default: one per core).")
 ]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: table, csv or json.")]
+
+
+@contextmanager
+def _tracked(db: Path, command: str) -> Iterator[Any]:
+    """Progress bars plus CATALOG.run.json (what `cxrdb status` shows while this run holds the catalog)."""
+    from . import _console
+    from .runfile import RunFile
+
+    with _console.progress_bars() as bar, RunFile(db, command) as run:
+
+        def both(task: str, advance: int, total: int | None) -> None:
+            bar(task, advance, total)
+            run(task, advance, total)
+
+        yield both
 
 
 def _version(value: bool) -> None:
@@ -58,7 +75,7 @@ def ingest(
     from .catalog import Catalog
     from .ingest import ingest as run_ingest
 
-    with Catalog.open(db) as cat, _console.progress_bars() as bar:
+    with Catalog.open(db) as cat, _tracked(db, "ingest") as bar:
         result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, prune=prune,
                             progress=bar)
     _console.summary("ingest", result)
@@ -103,7 +120,7 @@ def convert(
     from .catalog import Catalog
     from .convert.run import convert as run_convert
 
-    with Catalog.open(db) as cat, _console.progress_bars() as bar:
+    with Catalog.open(db) as cat, _tracked(db, "convert") as bar:
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
                              source_url=source_url, progress=bar)
     _console.summary(f"convert → {out}", result)
@@ -129,7 +146,7 @@ def label(
     from .labeling.run import LABELERS
     from .labeling.run import label as run_label
 
-    with Catalog.open(db) as cat, _console.progress_bars() as bar:
+    with Catalog.open(db) as cat, _tracked(db, "label") as bar:
         result = run_label(cat, labeler or LABELERS, workers=workers, progress=bar)
     _console.summary("label", result)
 
@@ -293,6 +310,23 @@ def sql(
     _console.rows(columns, data, fmt)
 
 
+def _show_run(run: dict[str, Any], fmt: str) -> None:
+    """What a run in progress reports about itself."""
+    import json
+    import time
+
+    from . import _console
+
+    if fmt == "json":
+        typer.echo(json.dumps(run, indent=1))
+        return
+    rows = [[task, t["done"], t["total"] if t["total"] is not None else ""] for task, t in run["tasks"].items()]
+    age = time.time() - run["started"]
+    _console.rows(["task", "done", "total"], rows, fmt,
+                  title=f"`cxrdb {run['command']}` in progress (pid {run['pid']}, {age / 60:.1f} min); "
+                  "full status once it ends")
+
+
 @app.command()
 def status(db: CatalogOpt, fmt: FormatOpt = "table") -> None:
     """Counts per stage and every failed item with its one-line error.
@@ -301,10 +335,19 @@ def status(db: CatalogOpt, fmt: FormatOpt = "table") -> None:
     """
     from . import _console
     from .catalog import Catalog
+    from .errors import CatalogLocked
+    from .runfile import read_run
     from .status import status as run_status
 
-    with Catalog.open(db, read_only=True) as cat:
-        result = run_status(cat)
+    try:
+        with Catalog.open(db, read_only=True) as cat:
+            result = run_status(cat)
+    except CatalogLocked:
+        run = read_run(db)
+        if run is None:
+            raise
+        _show_run(run, fmt)
+        return
     if fmt == "json":
         import json
 
@@ -342,8 +385,9 @@ def build(
     """
     from . import _console
     from .build import build as run_build
+    from .build import default_catalog
 
-    with _console.progress_bars() as bar:
+    with _tracked(db or default_catalog(out.expanduser().resolve()), "build") as bar:
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt, workers=workers, scheduler=scheduler, force=force,

@@ -194,3 +194,26 @@ def test_prune_removes_what_left_the_source(tmp_path: Path) -> None:
         assert pruned["images_pruned"] == 1 and not jpg.exists()
         assert cat.scalar("SELECT count(*) FROM raw.images WHERE dicom_id = ?", [gone]) == 0
         assert cat.scalar("SELECT count(*) FROM work.jpg WHERE dicom_id = ?", [gone]) == 0
+
+
+def test_status_reports_a_run_in_progress(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    _big_source(root, 24)
+    db = tmp_path / "c.duckdb"
+    with Catalog.open(db) as cat:
+        ingest(cat, root, workers=1)
+    proc = subprocess.Popen([sys.executable, "-m", "cxrdb", "convert", "--db", str(db), "--out", str(tmp_path / "out"),
+                             "-j", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = None
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and seen is None:
+        result = runner.invoke(app, ["status", "--db", str(db), "-f", "json"])
+        if result.exit_code == 0 and '"convert": {' in result.output:
+            seen = result.output
+        time.sleep(0.1)
+    proc.wait(timeout=120)
+    assert seen is not None, "status never showed the run in progress"
+    assert '"convert"' in seen and '"total": 24' in seen
+    assert not (tmp_path / "c.duckdb.run.json").exists()  # removed when the run ends
+    final = runner.invoke(app, ["status", "--db", str(db), "-f", "json"])
+    assert '"stage": "convert: images"' in final.output
