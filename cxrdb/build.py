@@ -13,7 +13,7 @@ from .errors import CxrdbError
 from .export import export
 from .ingest import ingest
 from .labeling.run import LABELERS, label
-from .release import copy_license, write_checksums, write_readme
+from .release import TEST_SET, copy_into, write_checksums, write_readme
 from .split import split
 from .status import status
 
@@ -71,7 +71,9 @@ def build(
                               validate_patients=validate_patients)
         written = export(cat, out, fmt)
         if license_file is not None:
-            copy_license(license_file, out)
+            copy_into(license_file, out, "LICENSE.txt")
+        if test_set is not None:  # the radiologists' labels ship with the release, as in 2.1.0
+            copy_into(test_set, out, TEST_SET)
         write_readme(cat, out, written)
         n_files = write_checksums(cat, out)
         failures = len(status(cat).failures)

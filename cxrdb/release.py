@@ -124,11 +124,14 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int]) -> None:
     write_atomic(out / "README", ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def copy_license(license_file: str | Path, out: Path) -> None:
-    """Copy the user's license text to LICENSE.txt."""
-    src = Path(license_file)
+TEST_SET = "mimic-cxr-2.1.0-test-set-labeled.csv"
+
+
+def copy_into(src: str | Path, out: Path, name: str) -> None:
+    """Copy a user-given file (license text, labeled test set) into the release under its published name."""
+    src = Path(src)
     try:
         data = src.read_bytes()
     except OSError as exc:
-        raise CxrdbError(f"cannot read license file {src}: {exc.strerror}") from None
-    write_atomic(out / "LICENSE.txt", data)
+        raise CxrdbError(f"cannot read {src}: {exc.strerror}") from None
+    write_atomic(out / name, data)

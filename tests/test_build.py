@@ -34,9 +34,12 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     build_source(source, broken=True)
     license_file = work / "LICENSE"
     license_file.write_text("test license\n")
+    test_set = work / "test-set.csv"
+    test_set.write_text(",".join(["study_id", *LABELS]) + "\n" + "50000003,,1.0,,,,,,,,,,,,\n")
     outs = []
     for name in ("a", "b"):
-        summary = build(source, work / name / "release", validate_patients=2, workers=2, license_file=license_file)
+        summary = build(source, work / name / "release", validate_patients=2, workers=2, license_file=license_file,
+                        test_set=test_set)
         outs.append((work / name / "release", summary))
     return outs
 
@@ -44,7 +47,8 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 def test_every_published_file_with_exact_names_and_headers(built) -> None:
     out, _ = built[0]
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([*HEADERS, "IMAGE_FILENAMES", "LICENSE.txt", "README", "SHA256SUMS.txt", "files"])
+    assert names == sorted([*HEADERS, "IMAGE_FILENAMES", "LICENSE.txt", "README", "SHA256SUMS.txt", "files",
+                            "mimic-cxr-2.1.0-test-set-labeled.csv"])
     for name, header in HEADERS.items():
         with gzip.open(out / name, "rt", newline="") as fh:
             assert fh.readline() == header + "\n", name
@@ -72,6 +76,8 @@ def test_no_patient_crosses_splits_and_readme_reports_failures(built) -> None:
     out, _ = built[0]
     split = pd.read_csv(out / "mimic-cxr-2.0.0-split.csv.gz")
     assert split.groupby("subject_id")["split"].nunique().max() == 1
+    test_patient = split.loc[split["study_id"] == 50000003, "subject_id"].iloc[0]
+    assert set(split.loc[split["subject_id"] == test_patient, "split"]) == {"test"}  # the labeled test set's
     readme = (out / "README").read_text()
     assert "Failures (" in readme and "undecodable pixel data" in readme and "cxrdb: " in readme
 
