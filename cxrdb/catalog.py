@@ -93,6 +93,17 @@ class Catalog:
             raise
         self.con.execute("COMMIT")
 
+    def delete_matching(self, table: str, rows: Sequence[dict[str, Any]], on: Sequence[str]) -> None:
+        """Delete the rows of ``table`` whose values in the ``on`` columns equal those of one of ``rows``."""
+        if not rows:
+            return
+        self.con.register("_keys", pa.Table.from_pylist([{c: r[c] for c in on} for r in rows]))
+        try:
+            match = " AND ".join(f't."{c}" = k."{c}"' for c in on)
+            self.con.execute(f"DELETE FROM {table} AS t USING _keys AS k WHERE {match}")
+        finally:
+            self.con.unregister("_keys")
+
     def write_rows(self, table: str, rows: Sequence[dict[str, Any]], *, replace_on: Sequence[str] = (),
                    replace_all: bool = False) -> None:
         """Insert rows (dicts keyed by column name) into ``table``, in batch through Arrow.
@@ -104,13 +115,11 @@ class Catalog:
             self.con.execute(f"DELETE FROM {table}")
         if not rows:
             return
+        if replace_on:
+            self.delete_matching(table, rows, replace_on)
         columns = set(self.columns(table))
-        batch = pa.Table.from_pylist([{k: v for k, v in r.items() if k in columns} for r in rows])
-        self.con.register("_rows", batch)
+        self.con.register("_rows", pa.Table.from_pylist([{k: v for k, v in r.items() if k in columns} for r in rows]))
         try:
-            if replace_on:
-                match = " AND ".join(f't."{c}" = b."{c}"' for c in replace_on)
-                self.con.execute(f"DELETE FROM {table} AS t USING _rows AS b WHERE {match}")
             self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
         finally:
             self.con.unregister("_rows")

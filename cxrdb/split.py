@@ -138,7 +138,7 @@ def split(
     _, counts = cat.query(
         "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM release.split "
         "GROUP BY split ORDER BY split")
-    summary: dict[str, Any] = {f"{s}": f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts}
+    summary: dict[str, Any] = {s: f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts}
     summary["published_assignments_kept"] = sum(1 for r in rows if r["origin"] == "published")
     summary["published_not_in_catalog"] = len(set(pub) - {r["dicom_id"] for r in rows})
     return summary

@@ -33,6 +33,11 @@ def _read_report_item(item: tuple[str, str, Override | None]) -> tuple[str, dict
     return rel, read_report((abs_path, override))
 
 
+def _known(cat: Catalog, table: str) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime) of the files a raw table already holds."""
+    return {p: (s, m) for p, s, m in cat.con.execute(f"SELECT path, file_size, file_mtime_ns FROM {table}").fetchall()}
+
+
 def _changed(files: list[SourceFile], known: dict[str, tuple[int, int]]) -> tuple[list[SourceFile], int]:
     todo = [f for f in files if known.get(f.rel_path) != (f.size, f.mtime_ns)]
     return todo, len(files) - len(todo)
@@ -46,8 +51,7 @@ def _flush(cat: Catalog, table: str, rows: list[dict[str, Any]], key: str) -> No
 
 def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: int | None,
                    progress: Progress) -> dict[str, int]:
-    known = {p: (s, m) for p, s, m in cat.con.execute(
-        "SELECT path, file_size, file_mtime_ns FROM raw.images").fetchall()}
+    known = _known(cat, "raw.images")
     todo, unchanged = _changed(files, known)
     by_rel = {f.rel_path: f for f in todo}
     progress("headers", 0, len(todo))
@@ -71,8 +75,7 @@ def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: i
 
 def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides: dict[int, Override],
                     workers: int | None, progress: Progress) -> dict[str, int]:
-    known = {p: (s, m) for p, s, m in cat.con.execute(
-        "SELECT path, file_size, file_mtime_ns FROM raw.reports").fetchall()}
+    known = _known(cat, "raw.reports")
     todo, unchanged = _changed(files, known)
     by_rel = {f.rel_path: f for f in todo}
     progress("reports", 0, len(todo))
@@ -101,8 +104,7 @@ def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides
 def _flush_reports(cat: Catalog, rows: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
     with cat.transaction():
         cat.write_rows("raw.reports", rows, replace_on=("study_id",))
-        cat.con.execute("DELETE FROM raw.report_sections WHERE study_id IN (SELECT unnest(?))",
-                        [[r["study_id"] for r in rows]])
+        cat.delete_matching("raw.report_sections", rows, on=("study_id",))
         cat.write_rows("raw.report_sections", sections)
     rows.clear()
     sections.clear()

@@ -13,8 +13,6 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-import pyarrow as pa
-
 from .. import __version__
 from ..catalog import Catalog
 from ..executor import run_map
@@ -57,11 +55,7 @@ def _flush(cat: Catalog, labels: list[dict[str, Any]], evidence: list[dict[str, 
         return
     with cat.transaction():
         cat.write_rows("work.labels", labels, replace_on=("study_id", "labeler"))
-        keys = [{"study_id": r["study_id"], "labeler": r["labeler"]} for r in labels]
-        cat.con.register("_keys", pa.Table.from_pylist(keys))
-        cat.con.execute("DELETE FROM work.label_evidence AS t USING _keys AS k "
-                        "WHERE t.study_id = k.study_id AND t.labeler = k.labeler")
-        cat.con.unregister("_keys")
+        cat.delete_matching("work.label_evidence", labels, on=("study_id", "labeler"))
         cat.write_rows("work.label_evidence", evidence)
     labels.clear()
     evidence.clear()
