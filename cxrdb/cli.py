@@ -134,7 +134,8 @@ def convert(
 def label(
     db: CatalogOpt,
     labeler: Annotated[list[str] | None, typer.Option(
-        "--labeler", "-l", help="chexpert and/or negbio (repeat the option); default both.")] = None,
+        "--labeler", "-l", help="chexpert and/or negbio (repeat the option); default both. A "
+        "'+alternatives' variant (chexpert+alternatives) is stored as its own labeler.")] = None,
     workers: WorkersOpt = None,
 ) -> None:
     """Label every study's chosen section with the CheXpert and NegBio labelers; keeps the evidence.
@@ -155,7 +156,9 @@ def label(
 def label_reports(
     input_csv: Annotated[Path, typer.Argument(help="CSV with a header holding an id column and a text column.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output CSV: study_id then the 14 observations.")],
-    labeler: Annotated[str, typer.Option("--labeler", "-l", help="chexpert or negbio.")] = "chexpert",
+    labeler: Annotated[str, typer.Option("--labeler", "-l", help=(
+        "chexpert or negbio (faithful); chexpert+alternatives or negbio+alternatives: explicit variants "
+        "where 'X or Y' / 'X versus Y' name both as present."))] = "chexpert",
     id_column: Annotated[str, typer.Option(help="Name of the id column.")] = "study_id",
     text_column: Annotated[str, typer.Option(help="Name of the text column.")] = "text",
     workers: WorkersOpt = None,

@@ -101,9 +101,12 @@ class Classifier:
 
     def __init__(self, config: LabelerConfig, rules_dir: Path = RULES_DIR) -> None:
         self.config = config
-        self.pre: list[Rule] = [r for f in config.pre_negation for r in load_rules(rules_dir / f)]
-        self.neg: list[Rule] = [r for f in config.negation for r in load_rules(rules_dir / f)]
-        self.post: list[Rule] = [r for f in config.post_negation for r in load_rules(rules_dir / f)]
+        def rules(files: tuple[str, ...]) -> list[Rule]:
+            return [r for f in files for r in load_rules(rules_dir / f) if r.rule_id not in config.disabled_rules]
+
+        self.pre = rules(config.pre_negation)
+        self.neg = rules(config.negation)
+        self.post = rules(config.post_negation)
         self.anatomy: list[Rule] = load_rules(rules_dir / "patterns" / "abnormal_anatomy.txt")
         self.scope = NegationScope.load(rules_dir / "patterns" / "negation_scope.txt")
         self.sentence_neg = load_regex_rules(rules_dir / "patterns" / "sentence.txt")

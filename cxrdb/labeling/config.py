@@ -6,7 +6,7 @@ graph stages) is shared by both modes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import CxrdbError
@@ -49,6 +49,8 @@ class LabelerConfig:
     #: sentences longer than this are not parsed: their mentions go to the fallback rules and count
     #: as parse failures
     max_parse_chars: int = 1500
+    #: rule ids switched off (only the explicit variants below use this)
+    disabled_rules: frozenset[str] = frozenset()
 
 
 CHEXPERT = LabelerConfig(name="chexpert")
@@ -65,14 +67,30 @@ NEGBIO = LabelerConfig(
     other_abnormalities_block=False,
     drop_empty=True,
 )
+
+#: The rules that make a finding named as one of two alternatives uncertain: "X or Y", "X and/or Y",
+#: "X versus Y". Both original labelers have them (CheXpert's "XXX or YYY" and "XXX versus YYY" rules);
+#: the ``+alternatives`` variants switch them off, so "atelectasis or scarring" names both as present.
+#: Hedging words ("possible", "may represent", "concern for") stay uncertain in every mode.
+ALTERNATIVE_RULES = frozenset({
+    "unc.or", "unc.or_member", "unc.versus", "unc.versus_member", "unc.versus_prep", "unc.versus_prep_head",
+    "unc.versus_sibling",
+})
+ALTERNATIVES_SUFFIX = "+alternatives"
+
 CONFIGS = {"chexpert": CHEXPERT, "negbio": NEGBIO}
+for _base in (CHEXPERT, NEGBIO):
+    _name = _base.name + ALTERNATIVES_SUFFIX
+    CONFIGS[_name] = replace(_base, name=_name, disabled_rules=ALTERNATIVE_RULES)
+LABELER_NAMES: tuple[str, ...] = tuple(CONFIGS)
 
 
 def get_config(labeler: str | LabelerConfig) -> LabelerConfig:
-    """The configuration for a labeler name ('chexpert' or 'negbio')."""
+    """The configuration for a labeler name: 'chexpert' or 'negbio' (faithful), or either with
+    '+alternatives' (an explicit, non-default variant: "X or Y" / "X versus Y" name both as present)."""
     if isinstance(labeler, LabelerConfig):
         return labeler
     try:
         return CONFIGS[str(labeler).lower()]
     except KeyError:
-        raise CxrdbError(f"unknown labeler {labeler!r}: choose chexpert or negbio") from None
+        raise CxrdbError(f"unknown labeler {labeler!r}: choose one of {', '.join(LABELER_NAMES)}") from None

@@ -235,6 +235,13 @@ def build_graph(doc: Any) -> Graph:
             for k in kids[1:]:
                 g.add(kids[0], "conj_list", k)
                 conj.append((kids[0], k, "list"))
+    # "X versus Y" parsed as a preposition is still a coordination (CoreNLP's conj:versus): Y shares X's
+    # governor and hedges, so "may represent atelectasis versus edema" hedges both
+    for x in range(n):
+        for lab, y in list(g.out_edges[x]):
+            if lab in ("prep_versus", "prep_vs", "prep_vs.") and nodes[x].tag.startswith("NN") \
+                    and nodes[y].tag.startswith("NN"):
+                conj.append((x, y, "versus"))
     for _ in range(2):
         _propagate(g, conj, heads)
     return g
