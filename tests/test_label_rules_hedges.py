@@ -54,6 +54,15 @@ CASES = [
     ("Patchy atelectasis, infiltrates and/or small left pleural effusion.", "Pleural Effusion", U, U),
     ("Cardiomegaly and/or pericardial effusion.", "Cardiomegaly", U, U),
     ("No pneumothorax and/or pleural effusion.", "Pleural Effusion", N, N),
+    # "suggestive of X" is no hedge for either original; "suggest(ing) X" is one for NegBio only
+    ("Abnormal pulmonary opacities most suggestive of pulmonary edema.", "Edema", P, P),
+    ("Blunting of the costophrenic angle suggestive of small pleural effusions.", "Pleural Effusion", P, P),
+    ("Increased interstitial markings, suggesting mild pulmonary edema.", "Edema", P, U),
+    ("The appearance suggests atelectasis.", "Atelectasis", P, U),
+    ("Possibly suggestive of pneumonia.", "Pneumonia", U, U),
+    # "no X to suggest Y" negates Y, also when the parser makes "suggest" the main verb
+    ("No focal airspace opacities to suggest pneumonia.", "Pneumonia", N, N),
+    ("There is no focal opacity to suggest pneumonia.", "Pneumonia", N, N),
 ]
 
 
