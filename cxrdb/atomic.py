@@ -6,6 +6,8 @@ import contextlib
 import errno
 import os
 import secrets
+from collections.abc import Iterator
+from typing import IO, Any
 
 TEMP_SUFFIX = ".cxrdb-tmp"  # temp files are ".<final name>.<pid>.<random>.cxrdb-tmp" next to the final file
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
@@ -52,3 +54,28 @@ def write_atomic(dest: str, data: bytes | memoryview) -> None:
         if created:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_open(dest: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """Open a temp file beside ``dest`` for streaming writes; it becomes ``dest`` only when the block
+    ends without an exception (otherwise it is removed). Raises :class:`WriteError` with a one-line
+    message."""
+    parent, name = os.path.split(os.path.abspath(dest))
+    tmp = os.path.join(parent, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    try:
+        os.makedirs(parent, exist_ok=True)
+        fh = open(tmp, mode, **kwargs)  # noqa: SIM115 - closed below, then renamed
+    except OSError as exc:
+        raise WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}") from None
+    try:
+        with fh:
+            yield fh
+        os.replace(tmp, dest)
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise WriteError(f"disk full: {parent}") from None
+        raise WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

@@ -161,6 +161,8 @@ def label_reports(
         "where 'X or Y' / 'X versus Y' name both as present."))] = "chexpert",
     id_column: Annotated[str, typer.Option(help="Name of the id column.")] = "study_id",
     text_column: Annotated[str, typer.Option(help="Name of the text column.")] = "text",
+    evidence: Annotated[Path | None, typer.Option(
+        help="Also write one row per mention: sentence, phrase, span, label and the deciding rule.")] = None,
     workers: WorkersOpt = None,
 ) -> None:
     """Label a CSV of report texts without a catalog; rows stay in input order.
@@ -178,7 +180,7 @@ def label_reports(
             seen[0] = rows
 
         result = label_reports_csv(input_csv, out, labeler=labeler, id_column=id_column, text_column=text_column,
-                                   workers=workers, on_progress=advance)
+                                   workers=workers, on_progress=advance, evidence_path=evidence)
     _console.summary(f"label-reports ({labeler}) → {out}", dict(result))
 
 

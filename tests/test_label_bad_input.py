@@ -94,3 +94,28 @@ def test_parallel_matches_inline() -> None:
     inline = [r.labels for r in label_texts(texts, workers=1)]
     parallel = [r.labels for r in label_texts(texts, workers=2, chunk_size=64)]
     assert inline == parallel
+
+
+def test_csv_evidence_explains_every_label(tmp_path: Path) -> None:
+    rows = [["study_id", "text"], ["7", "No pneumothorax. Possible left lower lobe pneumonia."], ["8", ""]]
+    src = _write(tmp_path / "in.csv", rows)
+    out, ev = tmp_path / "out.csv", tmp_path / "ev.csv"
+    label_reports_csv(src, out, workers=1, evidence_path=ev)
+    with ev.open(newline="", encoding="utf-8") as fh:
+        evidence = list(csv.DictReader(fh))
+    assert [(e["study_id"], e["observation"], e["label"], e["rule"]) for e in evidence] == [
+        ("7", "Pneumothorax", "0.0", "neg.no"), ("7", "Pneumonia", "-1.0", "unc.hedge_before_left")]
+    for e in evidence:  # the span points at the phrase inside the (cleaned) sentence
+        assert e["sentence"][int(e["start"]) : int(e["end"])] == e["phrase"]
+    with out.open(newline="", encoding="utf-8") as fh:
+        labels = {r["study_id"]: r for r in csv.DictReader(fh)}
+    assert labels["7"]["Pneumothorax"] == "0.0" and labels["7"]["Pneumonia"] == "-1.0"
+
+
+def test_csv_output_is_atomic(tmp_path: Path) -> None:
+    src = _write(tmp_path / "in.csv", [["study_id", "text"], ["1", "No effusion."]])
+    blocker = tmp_path / "out.csv"
+    blocker.mkdir()  # the output name is taken by a directory: the rename fails
+    with pytest.raises(CxrdbError, match="write error"):
+        label_reports_csv(src, blocker, workers=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]  # no temp file left

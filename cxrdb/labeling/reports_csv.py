@@ -1,7 +1,9 @@
-"""Label a CSV of reports: ``study_id,text`` in, ``study_id`` + the 14 observations out."""
+"""Label a CSV of reports: ``study_id,text`` in, ``study_id`` + the 14 observations out (and, on request,
+the evidence behind every label)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import sys
@@ -10,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..atomic import WriteError, atomic_open
 from ..errors import CxrdbError
 from .config import OBSERVATIONS, get_config
 from .engine import iter_labels
@@ -64,6 +67,10 @@ def read_reports(path: str | Path, id_column: str = "study_id", text_column: str
             raise CxrdbError(f"{path}: malformed CSV: {exc}") from None
 
 
+EVIDENCE_COLUMNS = ("study_id", "sentence_index", "sentence", "start", "end", "phrase", "observation", "label",
+                    "rule")
+
+
 def label_reports_csv(
     input_path: str | Path,
     output_path: str | Path,
@@ -72,10 +79,13 @@ def label_reports_csv(
     text_column: str = "text",
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    evidence_path: str | Path | None = None,
 ) -> dict[str, float | int]:
     """Label every report of ``input_path`` into ``output_path``; rows stay in input order.
 
-    NegBio mode drops rows with empty text (as NegBio did). Returns rows, written, skipped,
+    NegBio mode drops rows with empty text (as NegBio did). With ``evidence_path``, one row per mention
+    (``EVIDENCE_COLUMNS``: the sentence, the matched phrase and its span, the mention's label and the rule
+    that decided it) goes there too. Both files are written atomically. Returns rows, written, skipped,
     parse_failures and seconds.
     """
     t0 = time.perf_counter()
@@ -92,21 +102,31 @@ def label_reports_csv(
             yield text
 
     try:
-        out = output_path.open("w", newline="", encoding="utf-8")
-    except OSError as exc:
-        raise CxrdbError(f"cannot write {output_path}: {exc.strerror or exc}") from None
-    with out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["study_id", *OBSERVATIONS])
-        for res in iter_labels(texts(), labeler=name, workers=workers):
-            sid = ids.popleft()
-            rows += 1
-            failures += res.parse_failures
-            if not res.skipped:
-                writer.writerow([sid, *(format_label(res.labels[o]) for o in OBSERVATIONS)])
-                written += 1
-            if on_progress is not None and rows % 1000 == 0:
-                on_progress(rows)
+        with contextlib.ExitStack() as stack:
+            out = stack.enter_context(atomic_open(output_path, "w", newline="", encoding="utf-8"))
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["study_id", *OBSERVATIONS])
+            ev_writer = None
+            if evidence_path is not None:
+                ev = stack.enter_context(atomic_open(evidence_path, "w", newline="", encoding="utf-8"))
+                ev_writer = csv.writer(ev, lineterminator="\n")
+                ev_writer.writerow(EVIDENCE_COLUMNS)
+            for res in iter_labels(texts(), labeler=name, workers=workers):
+                sid = ids.popleft()
+                rows += 1
+                failures += res.parse_failures
+                if not res.skipped:
+                    writer.writerow([sid, *(format_label(res.labels[o]) for o in OBSERVATIONS)])
+                    written += 1
+                    if ev_writer is not None:
+                        ev_writer.writerows(
+                            [sid, *(format_label(e[c]) if c == "label" else e[c] for c in EVIDENCE_COLUMNS[1:])]
+                            for e in res.evidence
+                        )
+                if on_progress is not None and rows % 1000 == 0:
+                    on_progress(rows)
+    except WriteError as exc:
+        raise CxrdbError(str(exc)) from None
     if on_progress is not None:
         on_progress(rows)
     return {
