@@ -61,6 +61,10 @@ CASES = [
     ("The chest tube has not been removed.", "Support Devices", N, N),
     ("The endotracheal tube has been withdrawn by 2 cm.", "Support Devices", P, P),
     ("Interval withdrawal of the endotracheal tube.", "Support Devices", P, P),
+    # "resolved X" read as a verb with X its object; a mention the parser hung on "unremarkable" as an adverb
+    ("Resolved right pneumothorax.", "Pneumothorax", N, N),
+    ("Heart size is normal, mediastinum unremarkable.", "Enlarged Cardiomediastinum", N, N),
+    ("Cardiomegaly, otherwise normal.", "Cardiomegaly", P, P),
 ]
 
 
