@@ -63,6 +63,7 @@ CASES = [
     ("Interval withdrawal of the endotracheal tube.", "Support Devices", P, P),
     # "resolved X" read as a verb with X its object; a mention the parser hung on "unremarkable" as an adverb
     ("Resolved right pneumothorax.", "Pneumothorax", N, N),
+    ("Resolving pulmonary interstitial edema.", "Edema", P, P),  # improving, still there
     ("Heart size is normal, mediastinum unremarkable.", "Enlarged Cardiomediastinum", N, N),
     ("Cardiomegaly, otherwise normal.", "Cardiomegaly", P, P),
 ]
