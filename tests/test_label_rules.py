@@ -140,7 +140,9 @@ def test_observations_order() -> None:
 
 def test_cleaning() -> None:
     assert clean_chexpert("A/B and/or C..  D,E\nF") == "a or b or c. d, e f"
-    assert clean_chexpert("Effusion. . Edema") == "effusion. edema"
+    # as the original: ".." becomes "." once (not repeatedly), and ". ." stays
+    assert clean_chexpert("Effusion. . Edema") == "effusion. . edema"
+    assert clean_chexpert("Effusion... Edema") == "effusion. . edema"
 
 
 def test_sentence_split() -> None:

@@ -7,18 +7,17 @@ import re
 _SLASH = re.compile(r"(?<=[a-zA-Z])/(?=[a-zA-Z])")
 _PUNCT_SPACE = re.compile(r"([.,])")
 _SPACES = re.compile(r"\s+")
-_DOT_DOT = re.compile(r"\.\s+\.")
 
 
 def clean_chexpert(text: str) -> str:
-    """Lowercase; 'and/or' -> 'or'; 'a/b' -> 'a or b'; '..' -> '.'; space after '.' and ','; collapse
-    whitespace (newlines vanish); '. .' -> '.'."""
+    """Lowercase; 'and/or' -> 'or'; 'a/b' -> 'a or b'; '..' -> '.' (one pass, so '...' -> '..'); space
+    after '.' and ','; collapse whitespace (newlines vanish)."""
     text = text.lower().replace("and/or", "or")
     text = _SLASH.sub(" or ", text)
     text = text.replace("..", ".")
     text = _PUNCT_SPACE.sub(r"\1 ", text)
     text = _SPACES.sub(" ", text).strip()
-    return _DOT_DOT.sub(".", text)
+    return text
 
 
 def clean_text(text: str, chexpert: bool) -> str:
