@@ -6,10 +6,8 @@ here; the sentences are ours, the phrases they exercise are the originals'."""
 from __future__ import annotations
 
 import pytest
+from labelcases import P, U, assert_label, assert_modes
 
-from cxrdb.labeling.engine import get_labeler
-
-P, N, U = 1.0, 0.0, -1.0
 NF = "No Finding"
 
 # (text, observation, CheXpert label, NegBio label)
@@ -218,15 +216,12 @@ ONE_MODE = [
 
 @pytest.mark.parametrize(("text", "obs", "chexpert", "negbio"), CASES)
 def test_original_mentions_both_modes(text: str, obs: str, chexpert: float | None, negbio: float | None) -> None:
-    for mode, expected in (("chexpert", chexpert), ("negbio", negbio)):
-        res = get_labeler(mode).label(text)
-        assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_modes(text, obs, chexpert, negbio)
 
 
 @pytest.mark.parametrize(("mode", "text", "obs", "expected"), ONE_MODE)
 def test_original_mentions_one_mode(mode: str, text: str, obs: str, expected: float | None) -> None:
-    res = get_labeler(mode).label(text)
-    assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_label(mode, text, obs, expected)
 
 
 # The audit's findings, fixed: phrases the originals have and we lacked, and ours that matched words the
@@ -259,6 +254,4 @@ FIXED = [
 
 @pytest.mark.parametrize(("text", "obs", "chexpert", "negbio"), FIXED)
 def test_audit_fixed_mentions(text: str, obs: str, chexpert: float | None, negbio: float | None) -> None:
-    for mode, expected in (("chexpert", chexpert), ("negbio", negbio)):
-        res = get_labeler(mode).label(text)
-        assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_modes(text, obs, chexpert, negbio)

@@ -8,10 +8,9 @@ other abnormalities do not block No Finding."""
 from __future__ import annotations
 
 import pytest
+from labelcases import N, P, U, assert_modes
 
 from cxrdb.labeling.engine import get_labeler
-
-P, N, U = 1.0, 0.0, -1.0
 
 # (report, observation, CheXpert label, NegBio label)
 DIFFER = [
@@ -49,16 +48,12 @@ AGREE = [
 
 @pytest.mark.parametrize(("text", "obs", "chexpert", "negbio"), DIFFER)
 def test_modes_differ(text: str, obs: str, chexpert: float | None, negbio: float | None) -> None:
-    for mode, expected in (("chexpert", chexpert), ("negbio", negbio)):
-        res = get_labeler(mode).label(text)
-        assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_modes(text, obs, chexpert, negbio)
 
 
 @pytest.mark.parametrize(("text", "obs", "expected"), AGREE)
 def test_modes_agree(text: str, obs: str, expected: float | None) -> None:
-    for mode in ("chexpert", "negbio"):
-        res = get_labeler(mode).label(text)
-        assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_modes(text, obs, expected, expected)
 
 
 def test_negbio_keeps_case_and_matches_phrases_case_insensitively() -> None:

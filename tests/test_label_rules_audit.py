@@ -8,10 +8,8 @@ resolved", "withdrawn" tubes, "not appreciated / not visualized", which the orig
 from __future__ import annotations
 
 import pytest
+from labelcases import N, P, U, assert_modes
 
-from cxrdb.labeling.engine import get_labeler
-
-P, N, U = 1.0, 0.0, -1.0
 CASES = [
     # a hedge whose noun phrase the parser broke ("left" as a verb, the hedge on a sibling modifier)
     ("Possible left lower lobe pneumonia.", "Pneumonia", U, U),
@@ -71,6 +69,4 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "obs", "chexpert", "negbio"), CASES)
 def test_audit_fixes(text: str, obs: str, chexpert: float | None, negbio: float | None) -> None:
-    for mode, expected in (("chexpert", chexpert), ("negbio", negbio)):
-        res = get_labeler(mode).label(text)
-        assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_modes(text, obs, chexpert, negbio)

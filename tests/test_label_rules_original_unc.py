@@ -7,10 +7,7 @@ or where its aggregation reads negative + uncertain as negative."""
 from __future__ import annotations
 
 import pytest
-
-from cxrdb.labeling.engine import get_labeler
-
-P, N, U = 1.0, 0.0, -1.0
+from labelcases import N, P, U, assert_modes
 
 # (text, observation, CheXpert label, NegBio label)
 CASES = [
@@ -187,6 +184,4 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "obs", "chexpert", "negbio"), CASES)
 def test_original_uncertainty_both_modes(text: str, obs: str, chexpert: float | None, negbio: float | None) -> None:
-    for mode, expected in (("chexpert", chexpert), ("negbio", negbio)):
-        res = get_labeler(mode).label(text)
-        assert res.labels[obs] == expected, (mode, res.evidence)
+    assert_modes(text, obs, chexpert, negbio)
