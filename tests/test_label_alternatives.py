@@ -77,6 +77,7 @@ def test_catalog_keeps_a_variant_beside_the_faithful_labels(tmp_path: Path) -> N
     from cxrdb.catalog import Catalog
     from cxrdb.ingest.run import ingest
     from cxrdb.labeling.run import label
+    from cxrdb.status import status
 
     folder = tmp_path / "files" / "p10" / "p10000001"
     folder.mkdir(parents=True)
@@ -90,3 +91,6 @@ def test_catalog_keeps_a_variant_beside_the_faithful_labels(tmp_path: Path) -> N
         assert rows == [("chexpert", U), ("chexpert+alternatives", P)]
         _, rows = cat.query('SELECT "Atelectasis" FROM release.chexpert')
         assert rows == [(U,)]
+        stages = {s["stage"]: s for s in status(cat).stages}
+        assert stages["label: chexpert+alternatives"]["ok"] == 1
+        assert stages["label: negbio"]["pending"] == 1  # not run here, still listed
