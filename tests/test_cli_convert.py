@@ -198,7 +198,7 @@ def test_prune_removes_what_left_the_source(tmp_path: Path) -> None:
 
 def test_status_reports_a_run_in_progress(tmp_path: Path) -> None:
     root = tmp_path / "src"
-    _big_source(root, 24)
+    _big_source(root, 48)  # a run of a few seconds, so that status can catch it under load
     db = tmp_path / "c.duckdb"
     with Catalog.open(db) as cat:
         ingest(cat, root, workers=1)
@@ -213,7 +213,7 @@ def test_status_reports_a_run_in_progress(tmp_path: Path) -> None:
         time.sleep(0.1)
     proc.wait(timeout=120)
     assert seen is not None, "status never showed the run in progress"
-    assert '"convert"' in seen and '"total": 24' in seen
+    assert '"convert"' in seen and '"total": 48' in seen
     assert not (tmp_path / "c.duckdb.run.json").exists()  # removed when the run ends
     final = runner.invoke(app, ["status", "--db", str(db), "-f", "json"])
     assert '"stage": "convert: images"' in final.output
