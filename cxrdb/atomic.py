@@ -28,13 +28,24 @@ def _write_all(fd: int, data: memoryview) -> None:
         data = data[n:]
 
 
+def _temp_for(dest: str | os.PathLike[str]) -> tuple[str, str]:
+    """(parent directory, hidden temp path) for writing ``dest``."""
+    parent, name = os.path.split(os.path.abspath(dest))
+    return parent, os.path.join(parent, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def _write_error(exc: OSError, parent: str, dest: str | os.PathLike[str]) -> WriteError:
+    if exc.errno in _DISK_FULL:
+        return WriteError(f"disk full: {parent}")
+    return WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}")
+
+
 def write_atomic(dest: str, data: bytes | memoryview) -> None:
     """Write ``data`` to ``dest`` so that ``dest`` is either absent/old or complete; never leave the temp.
 
     Parent directories are created. Raises :class:`WriteError` with a one-line message.
     """
-    parent, name = os.path.split(os.path.abspath(dest))
-    tmp = os.path.join(parent, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    parent, tmp = _temp_for(dest)
     created = False
     try:
         os.makedirs(parent, exist_ok=True)
@@ -47,9 +58,7 @@ def write_atomic(dest: str, data: bytes | memoryview) -> None:
         os.replace(tmp, dest)
         created = False
     except OSError as exc:
-        if exc.errno in _DISK_FULL:
-            raise WriteError(f"disk full: {parent}") from None
-        raise WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}") from None
+        raise _write_error(exc, parent, dest) from None
     finally:
         if created:
             with contextlib.suppress(OSError):
@@ -61,21 +70,18 @@ def atomic_open(dest: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     """Open a temp file beside ``dest`` for streaming writes; it becomes ``dest`` only when the block
     ends without an exception (otherwise it is removed). Raises :class:`WriteError` with a one-line
     message."""
-    parent, name = os.path.split(os.path.abspath(dest))
-    tmp = os.path.join(parent, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    parent, tmp = _temp_for(dest)
     try:
         os.makedirs(parent, exist_ok=True)
         fh = open(tmp, mode, **kwargs)  # noqa: SIM115 - closed below, then renamed
     except OSError as exc:
-        raise WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}") from None
+        raise _write_error(exc, parent, dest) from None
     try:
         with fh:
             yield fh
         os.replace(tmp, dest)
     except OSError as exc:
-        if exc.errno in _DISK_FULL:
-            raise WriteError(f"disk full: {parent}") from None
-        raise WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}") from None
+        raise _write_error(exc, parent, dest) from None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

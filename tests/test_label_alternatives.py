@@ -7,12 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from labelcases import N, P, U, assert_label
 
 from cxrdb.errors import CxrdbError
 from cxrdb.labeling.config import ALTERNATIVE_RULES, RULES_DIR, get_config
-from cxrdb.labeling.engine import get_labeler
-
-P, N, U = 1.0, 0.0, -1.0
 
 # (text, observation, faithful label, +alternatives label): the same in both base modes
 CASES = [
@@ -40,10 +38,8 @@ CASES = [
 @pytest.mark.parametrize(("text", "obs", "faithful", "variant"), CASES)
 @pytest.mark.parametrize("base", ["chexpert", "negbio"])
 def test_alternatives_variant(base: str, text: str, obs: str, faithful: float, variant: float) -> None:
-    res = get_labeler(base).label(text)
-    assert res.labels[obs] == faithful, (base, res.evidence)
-    res = get_labeler(base + "+alternatives").label(text)
-    assert res.labels[obs] == variant, (base + "+alternatives", res.evidence)
+    assert_label(base, text, obs, faithful)
+    assert_label(base + "+alternatives", text, obs, variant)
 
 
 def test_variant_keeps_everything_but_the_alternative_rules() -> None:

@@ -16,8 +16,7 @@ def clean_chexpert(text: str) -> str:
     text = _SLASH.sub(" or ", text)
     text = text.replace("..", ".")
     text = _PUNCT_SPACE.sub(r"\1 ", text)
-    text = _SPACES.sub(" ", text).strip()
-    return text
+    return _SPACES.sub(" ", text).strip()
 
 
 def clean_text(text: str, chexpert: bool) -> str:

@@ -79,9 +79,11 @@ ALTERNATIVE_RULES = frozenset({
 ALTERNATIVES_SUFFIX = "+alternatives"
 
 CONFIGS = {"chexpert": CHEXPERT, "negbio": NEGBIO}
-for _base in (CHEXPERT, NEGBIO):
-    _name = _base.name + ALTERNATIVES_SUFFIX
-    CONFIGS[_name] = replace(_base, name=_name, disabled_rules=ALTERNATIVE_RULES)
+CONFIGS.update({
+    base.name + ALTERNATIVES_SUFFIX: replace(base, name=base.name + ALTERNATIVES_SUFFIX,
+                                             disabled_rules=ALTERNATIVE_RULES)
+    for base in (CHEXPERT, NEGBIO)
+})
 LABELER_NAMES: tuple[str, ...] = tuple(CONFIGS)
 
 

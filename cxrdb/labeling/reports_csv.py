@@ -119,10 +119,9 @@ def label_reports_csv(
                     writer.writerow([sid, *(format_label(res.labels[o]) for o in OBSERVATIONS)])
                     written += 1
                     if ev_writer is not None:
-                        ev_writer.writerows(
-                            [sid, *(format_label(e[c]) if c == "label" else e[c] for c in EVIDENCE_COLUMNS[1:])]
-                            for e in res.evidence
-                        )
+                        ev_writer.writerows([sid, e["sentence_index"], e["sentence"], e["start"], e["end"], e["phrase"],
+                                             e["observation"], format_label(e["label"]), e["rule"]]
+                                            for e in res.evidence)
                 if on_progress is not None and rows % 1000 == 0:
                     on_progress(rows)
     except WriteError as exc:
