@@ -25,6 +25,7 @@ class Catalog:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._schemas: dict[str, pa.Schema] = {}
         if read_only and not self.path.exists():
             raise CxrdbError(f"catalog {self.path} does not exist (run `cxrdb ingest` first)")
         if not read_only:
@@ -97,7 +98,10 @@ class Catalog:
         """Delete the rows of ``table`` whose values in the ``on`` columns equal those of one of ``rows``."""
         if not rows:
             return
-        self.con.register("_keys", pa.Table.from_pylist([{c: r[c] for c in on} for r in rows]))
+        schema = self.arrow_schema(table)
+        key_schema = pa.schema([schema.field(c) for c in on])
+        keys = pa.Table.from_pylist([{c: r[c] for c in on} for r in rows], schema=key_schema)
+        self.con.register("_keys", keys)
         try:
             match = " AND ".join(f't."{c}" = k."{c}"' for c in on)
             self.con.execute(f"DELETE FROM {table} AS t USING _keys AS k WHERE {match}")
@@ -108,6 +112,8 @@ class Catalog:
                    replace_all: bool = False) -> None:
         """Insert rows (dicts keyed by column name) into ``table``, in batch through Arrow.
 
+        The batch is typed by the target table (every column, with its type), never by the rows: a first row
+        that lacks columns (a failed item) cannot blank the others. Keys that are not columns are ignored.
         ``replace_on`` first deletes the rows whose values in those columns match a new row's;
         ``replace_all`` first empties the table. Wrap in :meth:`transaction` to make it atomic.
         """
@@ -117,12 +123,21 @@ class Catalog:
             return
         if replace_on:
             self.delete_matching(table, rows, replace_on)
-        columns = set(self.columns(table))
-        self.con.register("_rows", pa.Table.from_pylist([{k: v for k, v in r.items() if k in columns} for r in rows]))
+        try:
+            batch = pa.Table.from_pylist(list(rows), schema=self.arrow_schema(table))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise CxrdbError(f"cannot write {table}: {_one_line(str(exc))}") from None
+        self.con.register("_rows", batch)
         try:
             self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
         finally:
             self.con.unregister("_rows")
+
+    def arrow_schema(self, table: str) -> pa.Schema:
+        """The Arrow schema of a catalog table: its columns, in order, with their types."""
+        if table not in self._schemas:
+            self._schemas[table] = self.con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
+        return self._schemas[table]
 
     # -- queries ---------------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
