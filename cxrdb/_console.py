@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 console = Console()
+FREE_TEXT = {"error", "note", "examples", "sentence", "text"}  # columns that may fold on a terminal
 err_console = Console(stderr=True)
 
 
@@ -54,7 +55,9 @@ def summary(title: str, values: dict[str, Any]) -> None:
 def rows(
     columns: Sequence[str], data: Sequence[Sequence[Any]], fmt: str = "table", title: str | None = None
 ) -> None:
-    """Print query results as a table, CSV or JSON lines-free JSON array."""
+    """Print query results as a table, CSV or a JSON array. Identifiers are never wrapped or cut: a table that
+    goes to a pipe or file is as wide as its content; on a terminal only free-text columns fold."""
+    fmt = getattr(fmt, "value", fmt)
     if fmt == "csv":
         from .export import csv_bytes
 
@@ -65,7 +68,9 @@ def rows(
     else:
         table = Table(title=title, title_justify="left")
         for c in columns:
-            table.add_column(c, overflow="fold")
+            free_text = c in FREE_TEXT and console.is_terminal
+            table.add_column(c, overflow="fold" if free_text else "ignore", no_wrap=not free_text)
         for r in data:
             table.add_row(*("" if v is None else str(v) for v in r))
-        console.print(table)
+        target = console if console.is_terminal else Console(width=1 << 16, highlight=False)
+        target.print(table, crop=False)

@@ -7,13 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .atomic import is_temp_name
 from .catalog import Catalog
 from .convert.run import convert
 from .errors import CxrdbError
-from .export import export
+from .export import check_format, export_tables, table_files
 from .ingest import ingest
 from .labeling.run import LABELERS, label
-from .release import TEST_SET, copy_into, write_checksums, write_readme
+from .locks import release_lock
+from .manifest import EXTRAS, SUMS, TEST_SET, claim, owns, strays, walk_release, write_checksums
+from .preflight import readable_file, writable_target
+from .release import copy_into, write_readme
+from .source import check_source
 from .split import split
 from .status import status
 
@@ -29,13 +34,23 @@ def default_catalog(out: Path) -> Path:
     return out.parent / f"{out.name}.duckdb"
 
 
-def _check_output(cat: Catalog, out: Path, force: bool) -> None:
-    """Refuse a non-empty output folder that this catalog did not build, unless forced."""
-    if not out.exists() or not any(out.iterdir()):
-        return
-    if cat.get_setting("release_root") == str(out) or force:
-        return
-    raise CxrdbError(f"{out} holds files of another build (or other files); use a new folder or --force")
+def _check_output(cat: Catalog, out: Path, force: bool) -> list[str]:
+    """Refuse a release folder that another catalog wrote, or that holds files this catalog did not write, unless
+    forced; return those strays (never listed in SHA256SUMS.txt). Sweep temp files of killed runs."""
+    files, temps = walk_release(out) if out.is_dir() else ([], [])
+    for rel in temps:
+        if is_temp_name(Path(rel).name):
+            (out / rel).unlink(missing_ok=True)
+    if files and not owns(cat, out) and not force:
+        raise CxrdbError(f"{out} holds files of another build or other files ({files[0]}): use a new folder, the "
+                         "catalog that built it (--db), or --force to build into it")
+    found, _ = strays(cat, out, [*table_files(), SUMS])
+    found += [t for t in temps if not is_temp_name(Path(t).name)]
+    if found and not force:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise CxrdbError(f"{out} holds files this catalog did not write ({found[0]}{more}): remove them, or use "
+                         "--force to build beside them (they are never listed)")
+    return found
 
 
 def build(
@@ -56,27 +71,47 @@ def build(
     force: bool = False,
     progress: Progress = _noop,
 ) -> dict[str, Any]:
-    """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work."""
+    """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
+
+    Every argument is checked before any work; the release folder is locked for the run (a second build into it
+    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote.
+    """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
     db = Path(db) if db is not None else default_catalog(out)
-    with Catalog.open(db) as cat:
-        _check_output(cat, out, force)
-        out.mkdir(parents=True, exist_ok=True)
+    check_format(fmt)
+    root = check_source(source)
+    for path, what in ((reports, "--reports folder"),):
+        if path is not None and not Path(path).expanduser().is_dir():
+            raise CxrdbError(f"{what} {path} is not a folder")
+    for path, what in ((overrides, "--overrides file"), (published_split, "--published-split file"),
+                       (test_set, "--test-set file"), (license_file, "--license file")):
+        readable_file(path, what)
+    writable_target(out, "release folder")
+    writable_target(db, "catalog")
+    if out == root or root in out.parents:
+        raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
+    with release_lock(out), Catalog.open(db) as cat:
+        stray = _check_output(cat, out, force)
         cat.set_setting("release_root", str(out))
-        ingested = ingest(cat, source, reports=reports, overrides=overrides, workers=workers, progress=progress)
+        claim(cat, out)
+        ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
         converted = convert(cat, out, workers=workers, scheduler=scheduler, progress=progress)
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
         split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
                               validate_patients=validate_patients)
-        written = export(cat, out, fmt)
+        exported = export_tables(cat, out, fmt)
+        written = exported.files
         if license_file is not None:
             copy_into(license_file, out, "LICENSE.txt")
         if test_set is not None:  # the radiologists' labels ship with the release, as in 2.1.0
             copy_into(test_set, out, TEST_SET)
         write_readme(cat, out, written)
-        n_files = write_checksums(cat, out)
-        failures = len(status(cat).failures)
+        extras = [e for e in EXTRAS if (out / e).is_file()]
+        n_files = write_checksums(out, exported.jpgs, [*written, *extras])
+        stray, _ = strays(cat, out, [*table_files(), SUMS])
+        st = status(cat)
+        failures = len(st.failures)
     summary: dict[str, Any] = {
         "release": str(out),
         "catalog": str(db),
@@ -89,6 +124,10 @@ def build(
     summary.update({f"split {k}": v for k, v in split_summary.items() if k in ("train", "validate", "test")})
     summary.update({name: f"{n} rows" for name, n in written.items()})
     summary["files in SHA256SUMS.txt"] = n_files
+    if exported.jpgs.stale:
+        summary["JPGs left out (missing or changed on disk)"] = len(exported.jpgs.stale)
+    if stray:
+        summary["stray files (not listed)"] = len(stray)
     summary["failed items"] = failures
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary

@@ -7,6 +7,7 @@ return results to that process, which writes them in batches.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,8 @@ class Catalog:
         self.path = Path(path)
         self.read_only = read_only
         self._schemas: dict[str, pa.Schema] = {}
+        self._new = not read_only and not self.path.exists()
+        self._wrote = False  # a new catalog that nothing was written into is removed on close
         if read_only and not self.path.exists():
             raise CxrdbError(f"catalog {self.path} does not exist (run `cxrdb ingest` first)")
         if not read_only:
@@ -61,8 +64,12 @@ class Catalog:
             catalog.close()
 
     def close(self) -> None:
-        """Close the connection (checkpointing the write-ahead log)."""
+        """Close the connection (checkpointing the write-ahead log). A catalog this open created and nothing was
+        written into (a refused command) is removed, so a refusal leaves nothing behind."""
         self.con.close()
+        if self._new and not self._wrote:
+            for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+                path.unlink(missing_ok=True)
 
     def apply_sql(self) -> None:
         """Create or refresh every schema, table and view from ``sql/`` (safe to repeat)."""
@@ -81,6 +88,7 @@ class Catalog:
     def set_setting(self, key: str, value: str) -> None:
         """Store a value in meta.settings."""
         self.con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [key, value])
+        self._wrote = True
 
     # -- writes ----------------------------------------------------------------------------------------
     @contextmanager
@@ -93,6 +101,7 @@ class Catalog:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+        self._wrote = True
 
     def delete_matching(self, table: str, rows: Sequence[dict[str, Any]], on: Sequence[str]) -> None:
         """Delete the rows of ``table`` whose values in the ``on`` columns equal those of one of ``rows``."""
@@ -133,6 +142,21 @@ class Catalog:
         finally:
             self.con.unregister("_rows")
 
+    def update_columns(self, table: str, rows: Sequence[dict[str, Any]], *, on: Sequence[str]) -> None:
+        """Set, in the rows of ``table`` matching each row's ``on`` columns, that row's other columns."""
+        if not rows:
+            return
+        schema = self.arrow_schema(table)
+        names = list(rows[0])
+        batch = pa.Table.from_pylist(list(rows), schema=pa.schema([schema.field(c) for c in names]))
+        sets = ", ".join(f'"{c}" = u."{c}"' for c in names if c not in on)
+        match = " AND ".join(f't."{c}" = u."{c}"' for c in on)
+        self.con.register("_updates", batch)
+        try:
+            self.con.execute(f"UPDATE {table} AS t SET {sets} FROM _updates AS u WHERE {match}")
+        finally:
+            self.con.unregister("_updates")
+
     def arrow_schema(self, table: str) -> pa.Schema:
         """The Arrow schema of a catalog table: its columns, in order, with their types."""
         if table not in self._schemas:
@@ -140,14 +164,24 @@ class Catalog:
         return self._schemas[table]
 
     # -- queries ---------------------------------------------------------------------------------------
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one query; return (column names, rows). Errors become one-line CxrdbErrors."""
         try:
-            cur = self.con.execute(sql, params or [])
+            cur = self.con.execute(sql, params if params is not None else [])
             if cur.description is None:
                 return [], []
             columns = [d[0] for d in cur.description]
             return columns, cur.fetchall()
+        except duckdb.Error as exc:
+            raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run one query; return all its rows as an Arrow table (fully fetched: nothing left pending on the
+        connection). Errors become one-line CxrdbErrors."""
+        try:
+            with warnings.catch_warnings():  # DuckDB warns that a DB-API result costs one copy; it is fetched once
+                warnings.simplefilter("ignore")
+                return self.con.execute(sql, params or []).to_arrow_table()
         except duckdb.Error as exc:
             raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
 

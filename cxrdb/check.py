@@ -13,7 +13,7 @@ from . import sqlfiles
 from .catalog import Catalog
 from .errors import CxrdbError
 from .executor import run_map
-from .release import SUMS, release_files
+from .manifest import SUMS, walk_release
 
 # published file -> its exact header line
 HEADERS = {
@@ -65,9 +65,11 @@ def verify_release(
         if not sep or len(digest) != 64 or not rel:
             raise CxrdbError(f"{sums_path}:{n}: not a '<sha256> <path>' line")
         expected[rel] = digest.lower()
-    problems: dict[str, list[str]] = {"missing": [], "mismatch": [], "not listed": [], "bad header": []}
-    on_disk = set(release_files(out))
-    problems["not listed"] = sorted(on_disk - set(expected))
+    problems: dict[str, list[str]] = {"missing": [], "mismatch": [], "not listed": [], "temp file": [],
+                                      "bad header": []}
+    files, temps = walk_release(out)
+    problems["not listed"] = sorted(set(files) - set(expected))
+    problems["temp file"] = temps
     items = [(rel, str(out / rel)) for rel in sorted(expected)]
     if progress:
         progress("verify", 0, len(items))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,17 +16,41 @@ import typer
 from . import __version__
 from .errors import CxrdbError
 
+ENVIRONMENT = """Environment: CXRDB_CATALOG sets --db; CXRDB_DEBUG=1 shows tracebacks instead of one red line;
+CXRDB_START_METHOD (fork, spawn, forkserver) sets how worker processes start (default fork); CXRDB_MALLOC_TUNE=0
+keeps glibc's default malloc thresholds in conversion workers."""
+
 app = typer.Typer(
-    rich_markup_mode="rich", no_args_is_help=True, add_completion=False,
+    rich_markup_mode="rich", no_args_is_help=True, add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Build, rebuild, check and query MIMIC-CXR-JPG-style datasets from a DuckDB catalog.",
+    epilog=ENVIRONMENT,
 )
+
+
+class OutputFormat(StrEnum):
+    """How a command prints rows."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReleaseFormat(StrEnum):
+    """Which files export and build write for each release table."""
+
+    csv = "csv"
+    parquet = "parquet"
+    both = "both"
+
 
 CatalogOpt = Annotated[Path, typer.Option("--db", envvar="CXRDB_CATALOG", help="Catalog file (DuckDB).")]
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", "-j", help="Worker processes (default: one per core).")
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: table, csv or json.")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option(
+    "--format", "-f", help="csv (the published .csv.gz files), parquet, or both.")]
 
 
 @contextmanager
@@ -74,7 +101,14 @@ def ingest(
     from . import _console
     from .catalog import Catalog
     from .ingest import ingest as run_ingest
+    from .source import check_source
 
+    check_source(source)
+    for path, what in ((reports, "--reports folder"),):
+        if path is not None and not path.expanduser().is_dir():
+            raise CxrdbError(f"{what} {path} is not a folder")
+    if overrides is not None and not overrides.expanduser().is_file():
+        raise CxrdbError(f"--overrides file {overrides} is not a file")
     with Catalog.open(db) as cat, _tracked(db, "ingest") as bar:
         result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, prune=prune,
                             progress=bar)
@@ -85,7 +119,7 @@ def ingest(
 def export(
     db: CatalogOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write into.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (published .csv.gz), parquet, or both.")] = "csv",
+    fmt: ReleaseFormatOpt = ReleaseFormat.csv,
 ) -> None:
     """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES) from the release views.
 
@@ -94,10 +128,27 @@ def export(
     from . import _console
     from .catalog import Catalog
     from .export import export as run_export
+    from .export import table_files
+    from .locks import release_lock
+    from .manifest import EXTRAS, SUMS, strays
 
-    with Catalog.open(db) as cat:
-        written = run_export(cat, out, fmt)
-    _console.summary(f"export → {out}", {name: f"{n} rows" for name, n in written.items()})
+    out = out.expanduser().resolve()
+    with release_lock(out), Catalog.open(db) as cat:
+        result = run_export(cat, out, fmt.value)
+        stray, temps = strays(cat, out, [*table_files(), SUMS])
+    values: dict[str, Any] = {name: f"{n} rows" for name, n in result.files.items()}
+    values["files in SHA256SUMS.txt"] = len(result.jpgs.current) + len(result.files) + sum(
+        1 for e in EXTRAS if (out / e).is_file())
+    if result.removed:
+        values["removed (earlier export, not written now)"] = ", ".join(result.removed)
+    _console.summary(f"export → {out}", values)
+    if result.jpgs.stale:
+        _console.error(f"{len(result.jpgs.stale)} JPG(s) missing or changed on disk were left out of "
+                       f"IMAGE_FILENAMES and SHA256SUMS.txt (e.g. {result.jpgs.stale[0][0]['jpg_path']}): run "
+                       "`cxrdb convert` to write them again")
+    if stray or temps:
+        _console.error(f"{len(stray) + len(temps)} file(s) in {out} are not part of the release and not listed "
+                       f"(e.g. {(stray + temps)[0]})")
 
 
 @app.command()
@@ -119,8 +170,9 @@ def convert(
     from . import _console
     from .catalog import Catalog
     from .convert.run import convert as run_convert
+    from .locks import release_lock
 
-    with Catalog.open(db) as cat, _tracked(db, "convert") as bar:
+    with release_lock(out.expanduser().resolve()), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
                              source_url=source_url, progress=bar)
     _console.summary(f"convert → {out}", result)
@@ -188,7 +240,7 @@ def label_reports(
 def evaluate(
     pred: Annotated[Path, typer.Argument(help="Predicted labels CSV (study_id + observation columns).")],
     gold: Annotated[Path, typer.Argument(help="Gold labels CSV (mimic-cxr-2.1.0-test-set-labeled.csv layout).")],
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = OutputFormat.table,
     uncertain_as: Annotated[str, typer.Option(
         help="Score predicted -1 as: keep (its own class), positive (U-Ones), negative (U-Zeros) or blank.")] = "keep",
 ) -> None:
@@ -205,14 +257,14 @@ def evaluate(
         for note in result.notes:
             _console.console.print(f"[dim]{note}[/]")
     else:
-        typer.echo(result.render(fmt), nl=False)
+        typer.echo(result.render(fmt.value), nl=False)
 
 
 @app.command()
 def compare(
     db: CatalogOpt,
     gold: Annotated[Path | None, typer.Option(help="Gold labels CSV to load into the catalog first.")] = None,
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Both labelers side by side: their agreement and their F1 against gold labels, per observation.
 
@@ -299,7 +351,7 @@ def check(
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL query; `physionet-data.mimic_cxr.x` works too.")],
     db: CatalogOpt,
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Run a read-only SQL query on the catalog.
 
@@ -333,7 +385,7 @@ def _show_run(run: dict[str, Any], fmt: str) -> None:
 
 
 @app.command()
-def status(db: CatalogOpt, fmt: FormatOpt = "table") -> None:
+def status(db: CatalogOpt, fmt: FormatOpt = OutputFormat.table) -> None:
     """Counts per stage and every failed item with its one-line error.
 
     Example: cxrdb status --db cxr.duckdb
@@ -379,7 +431,7 @@ def build(
     validate_patients: Annotated[int | None, typer.Option(help="Exactly this many new validate patients.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split's patient hash.")] = 0,
     license_file: Annotated[Path | None, typer.Option("--license", help="Copied to LICENSE.txt.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or both.")] = "csv",
+    fmt: ReleaseFormatOpt = ReleaseFormat.csv,
     workers: WorkersOpt = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the conversion.")] = None,
     force: Annotated[bool, typer.Option(help="Build into a folder that holds other files.")] = False,
@@ -395,7 +447,7 @@ def build(
     with _tracked(db or default_catalog(out.expanduser().resolve()), "build") as bar:
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
-                           license_file=license_file, fmt=fmt, workers=workers, scheduler=scheduler, force=force,
+                           license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
                            progress=bar)
     _console.summary(f"build → {out}", result)
 
@@ -418,19 +470,49 @@ def demo(
     _console.summary(f"demo → {out}", result)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C, raised by our SIGINT handler (typer would turn a KeyboardInterrupt into a silent exit 130)."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
+def _one_line(exc: BaseException) -> str:
+    """An unexpected I/O or catalog failure as one line: disk full, read-only file system, ..."""
+    import errno
+
+    if isinstance(exc, OSError):
+        what = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
+                errno.EROFS: "read-only file system"}.get(exc.errno or 0, exc.strerror or str(exc))
+        return f"{what}: {exc.filename}" if exc.filename else what
+    text = " ".join(str(exc).split())
+    for needle, what in (("No space left on device", "disk full"), ("Read-only file system", "read-only file system")):
+        if needle in text:
+            return f"{what}: {text[:300]}"
+    return text[:300]
+
+
 def main() -> None:
-    """Entry point: run the app, turning CxrdbError into one red line and exit status 1."""
+    """Entry point: run the app, turning CxrdbError, I/O and catalog failures into one red line (exit 1) and
+    Ctrl-C into the note that finished work is saved (exit 130)."""
+    from ._console import error
+
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app(standalone_mode=True)
-    except KeyboardInterrupt:
-        from ._console import error
-
+    except Interrupted:
         error("interrupted: finished work is saved; run the same command again to resume")
         raise SystemExit(130) from None
     except CxrdbError as exc:
         if os.environ.get("CXRDB_DEBUG"):
             raise
-        from ._console import error
-
         error(str(exc))
+        raise SystemExit(1) from None
+    except Exception as exc:
+        duckdb = sys.modules.get("duckdb")
+        expected = isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.Error))
+        if os.environ.get("CXRDB_DEBUG") or not expected:
+            raise
+        error(f"{_one_line(exc)} (nothing half-written is kept; run the same command again to resume)")
         raise SystemExit(1) from None

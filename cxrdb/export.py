@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import pyarrow as pa
 
 from . import atomic
 from .catalog import Catalog
+from .convert.ondisk import OnDisk
 from .errors import CxrdbError
+from .manifest import EXTRAS, claim, listed_jpgs, write_checksums
 
 # release view -> published file name
 TABLES = {
@@ -76,10 +79,7 @@ def export_parquet(cat: Catalog, view: str, path: Path) -> int:
     """Export one release view to Parquet (zstd), column names with underscores for Spark and BigQuery."""
     import pyarrow.parquet as pq
 
-    try:
-        table = cat.con.sql(f"SELECT * FROM {view}").to_arrow_table()
-    except Exception as exc:  # duckdb.Error, pyarrow errors
-        raise CxrdbError(f"cannot export {view}: {exc}") from None
+    table = cat.arrow(f"SELECT * FROM {view}")
     table = table.rename_columns([c.replace(" ", "_") for c in table.column_names])
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf, compression="zstd")
@@ -87,28 +87,51 @@ def export_parquet(cat: Catalog, view: str, path: Path) -> int:
     return table.num_rows
 
 
-def export_image_filenames(cat: Catalog, out: Path) -> int | None:
-    """Write IMAGE_FILENAMES: sorted relative paths of the JPGs that exist under ``out``; None if none were
-    converted into ``out``."""
-    _, rows = cat.query("SELECT jpg_path FROM release.image_filenames WHERE out_root = ?", [str(out)])
-    if not rows:
-        return None
-    paths = [p for (p,) in rows if (out / p).is_file()]
-    write_atomic(out / "IMAGE_FILENAMES", "".join(f"{p}\n" for p in paths).encode("utf-8"))
+def export_image_filenames(out: Path, jpgs: OnDisk) -> int:
+    """Write IMAGE_FILENAMES: the sorted relative paths of the intact JPGs."""
+    paths = sorted(r["jpg_path"] for r in jpgs.current)
+    write_atomic(out / IMAGE_FILENAMES, "".join(f"{p}\n" for p in paths).encode("utf-8"))
     return len(paths)
 
 
 FORMATS = ("csv", "parquet", "both")
+IMAGE_FILENAMES = "IMAGE_FILENAMES"
 
 
-def export(cat: Catalog, out: str | Path, fmt: str = "csv") -> dict[str, int]:
-    """Write every release file the catalog can produce into ``out``; return {file name: rows}.
+def table_files() -> list[str]:
+    """Every file name export can write, in every format."""
+    names = [IMAGE_FILENAMES]
+    for name in TABLES.values():
+        names += [name, name.removesuffix(".csv.gz") + ".parquet"]
+    return names
 
-    ``fmt``: csv (the published .csv.gz files), parquet (one .parquet per table instead) or both.
-    """
+
+def check_format(fmt: str) -> None:
+    """Refuse an unknown export format (before any work)."""
     if fmt not in FORMATS:
         raise CxrdbError(f"unknown format {fmt!r}: use csv, parquet or both")
+
+
+@dataclass
+class Exported:
+    """What export wrote: rows per file, the intact JPGs it listed, and the JPGs it left out (missing or changed
+    on disk since they were converted)."""
+
+    files: dict[str, int]
+    jpgs: OnDisk
+    removed: list[str]
+
+
+def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
+    """Write every release file the catalog can produce into ``out`` (not SHA256SUMS.txt).
+
+    ``fmt``: csv (the published .csv.gz files), parquet (one .parquet per table instead) or both. Release files
+    of an earlier export that this one does not write (another format, a stage since emptied) are removed, so the
+    folder never holds a table that disagrees with the catalog.
+    """
+    check_format(fmt)
     out = Path(out).expanduser().resolve()
+    claim(cat, out)
     written: dict[str, int] = {}
     for view, name in TABLES.items():
         if view in STAGE_DONE and not cat.scalar(STAGE_DONE[view]):
@@ -118,7 +141,18 @@ def export(cat: Catalog, out: str | Path, fmt: str = "csv") -> dict[str, int]:
         if fmt in ("parquet", "both"):
             pq_name = name.removesuffix(".csv.gz") + ".parquet"
             written[pq_name] = export_parquet(cat, view, out / pq_name)
-    images = export_image_filenames(cat, out)
-    if images is not None:
-        written["IMAGE_FILENAMES"] = images
-    return written
+    jpgs = listed_jpgs(cat, out)
+    if jpgs.current or jpgs.stale:
+        written[IMAGE_FILENAMES] = export_image_filenames(out, jpgs)
+    removed = [n for n in table_files() if n not in written and (out / n).is_file()]
+    for name in removed:
+        (out / name).unlink()
+    return Exported(written, jpgs, removed)
+
+
+def export(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
+    """Write the release tables and SHA256SUMS.txt over exactly the files the release names."""
+    out = Path(out).expanduser().resolve()
+    result = export_tables(cat, out, fmt)
+    write_checksums(out, result.jpgs, [*result.files, *(e for e in EXTRAS if (out / e).is_file())])
+    return result

@@ -1,64 +1,17 @@
-"""Release-level files: SHA256SUMS.txt, the build README, LICENSE.txt, and Parquet copies of the tables."""
+"""Release-level files build adds beside the tables: the build README, LICENSE.txt and the labeled test set."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .atomic import is_temp_name
 from .catalog import Catalog
 from .errors import CxrdbError
 from .export import write_atomic
 from .status import status
 
-SUMS = "SHA256SUMS.txt"
 MAX_LISTED_FAILURES = 200
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def release_files(out: Path) -> list[str]:
-    """Every file of the release folder (relative, sorted), leaving out SHA256SUMS.txt and temp files."""
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(out):
-        dirnames.sort()
-        for name in filenames:
-            if is_temp_name(name) or (name.startswith(".") and name.endswith(".tmp")):
-                continue
-            rel = os.path.relpath(os.path.join(dirpath, name), out).replace(os.sep, "/")
-            if rel != SUMS:
-                found.append(rel)
-    return sorted(found)
-
-
-def write_checksums(cat: Catalog, out: Path, *, verify: bool = False) -> int:
-    """Write SHA256SUMS.txt (``<sha256> <path>``, one space, as the published file) over every release file.
-
-    JPG hashes come from the catalog (computed when each JPG was written) when the file size still matches;
-    ``verify`` re-reads every file instead.
-    """
-    known: dict[str, tuple[str, int]] = {}
-    if not verify:
-        _, rows = cat.query("SELECT jpg_path, jpg_sha256, jpg_bytes FROM work.jpg WHERE error IS NULL AND out_root = ?",
-                            [str(out)])
-        known = {p: (h, n) for p, h, n in rows}
-    lines = []
-    for rel in release_files(out):
-        entry = known.get(rel)
-        path = out / rel
-        digest = entry[0] if entry and path.stat().st_size == entry[1] else _sha256_file(path)
-        lines.append(f"{digest} {rel}\n")
-    write_atomic(out / SUMS, "".join(lines).encode("utf-8"))
-    return len(lines)
 
 
 def _versions() -> dict[str, str]:
@@ -122,9 +75,6 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int]) -> None:
     if len(st.failures) > MAX_LISTED_FAILURES:
         lines.append(f"... and {len(st.failures) - MAX_LISTED_FAILURES} more (cxrdb status lists them all)")
     write_atomic(out / "README", ("\n".join(lines) + "\n").encode("utf-8"))
-
-
-TEST_SET = "mimic-cxr-2.1.0-test-set-labeled.csv"
 
 
 def copy_into(src: str | Path, out: Path, name: str) -> None:

@@ -22,19 +22,23 @@ def run_path(catalog: str | Path) -> Path:
 
 
 class RunFile:
-    """A ``(task, advance, total)`` progress callback that keeps CATALOG.run.json up to date; removed on exit."""
+    """A ``(task, advance, total)`` progress callback that keeps CATALOG.run.json up to date; removed on exit.
+
+    The file is first written at the first progress report, which a run makes only once it holds the catalog, and
+    removed only by the run that wrote it: a run refused at the lock never touches the running one's file."""
 
     def __init__(self, catalog: str | Path, command: str) -> None:
         self.path = run_path(catalog)
         self.state: dict[str, Any] = {"command": command, "pid": os.getpid(), "started": time.time(), "tasks": {}}
         self._last = 0.0
+        self._wrote = False
 
     def __enter__(self) -> RunFile:
-        self._write()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
+        if self._wrote:
+            self.path.unlink(missing_ok=True)
 
     def __call__(self, task: str, advance: int, total: int | None) -> None:
         new = task not in self.state["tasks"]
@@ -46,6 +50,7 @@ class RunFile:
 
     def _write(self) -> None:
         self._last = time.monotonic()
+        self._wrote = True
         self.state["updated"] = time.time()
         with contextlib.suppress(WriteError):  # progress reporting must never stop the run
             write_atomic(str(self.path), json.dumps(self.state).encode())

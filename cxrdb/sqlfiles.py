@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import CxrdbError
 
-LAYERS = ("00_schema", "10_staging", "30_release", "40_mimic_cxr", "50_analysis")
+LAYERS = ("00_schema", "10_staging", "20_plan", "30_release", "40_mimic_cxr", "50_analysis")
 
 
 @cache

@@ -1,33 +1,49 @@
-"""Counts per stage and every failed item, from the SQL files in sql/status/."""
+"""Counts per stage and every failed item, from the SQL files in sql/status/ (which read the plan.* views, the
+same definitions of "current" and "pending" that convert and label use)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import sqlfiles
 from .catalog import Catalog
+
+RELEASE_LABELERS = ("chexpert", "negbio")  # always shown; an explicit variant shows once it has run
 
 
 @dataclass
 class Status:
     """What the catalog holds: per-stage counts and the failures."""
 
-    stages: list[dict]
-    failures: list[dict]
+    stages: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
 
-    @property
-    def failed(self) -> int:
-        """Total failed items over every stage."""
-        return sum(s["failed"] for s in self.stages)
+
+def _params(cat: Catalog, path_name: str) -> list[dict[str, Any]]:
+    """The parameter sets a status file runs with (one per labeler for the label file)."""
+    if path_name == "20_convert.sql":
+        from .convert.worker import PARAMS_FINGERPRINT
+
+        return [{"params": PARAMS_FINGERPRINT, "out_root": cat.get_setting("jpg_root")}]
+    if path_name == "30_label.sql":
+        from .labeling.run import rules_fingerprint
+
+        _, ran = cat.query("SELECT DISTINCT labeler FROM work.labels ORDER BY labeler")
+        names = list(RELEASE_LABELERS) + sorted({r[0] for r in ran} - set(RELEASE_LABELERS))
+        return [{"labeler": n, "rules": rules_fingerprint(n)} for n in names]
+    return [{}]
 
 
 def status(cat: Catalog) -> Status:
     """Collect stage counts (sql/status/NN_*.sql) and failures (sql/status/failures.sql)."""
-    stages: list[dict] = []
+    stages: list[dict[str, Any]] = []
     for path in sqlfiles.folder("status"):
         if path.name == "failures.sql":
             continue
-        columns, rows = cat.query(path.read_text(encoding="utf-8"))
-        stages.extend(dict(zip(columns, r, strict=True)) for r in rows)
+        text = path.read_text(encoding="utf-8")
+        for params in _params(cat, path.name):
+            columns, rows = cat.query(text, params or None)
+            stages.extend(dict(zip(columns, r, strict=True)) for r in rows)
     columns, rows = cat.query(sqlfiles.read("status/failures.sql"))
     return Status(stages, [dict(zip(columns, r, strict=True)) for r in rows])

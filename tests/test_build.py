@@ -123,7 +123,12 @@ def test_other_build_folder_is_refused_unless_forced(tmp_path: Path) -> None:
     (out / "somebody-elses.txt").write_text("x")
     with pytest.raises(CxrdbError, match="another build"):
         build(source, out, workers=1)
-    build(source, out, workers=1, force=True)
+    forced = build(source, out, workers=1, force=True)
+    assert forced["stray files (not listed)"] == 1
+    assert "somebody-elses.txt" not in (out / "SHA256SUMS.txt").read_text()
+    with pytest.raises(CxrdbError, match="did not write"):  # still there: still refused
+        build(source, out, workers=1)
+    (out / "somebody-elses.txt").unlink()
     again = build(source, out, workers=1)  # our own folder: resumes without --force
     assert again["converted now"] == 0 and again["labeled now"] == 0
 
@@ -151,7 +156,7 @@ def test_full_disk_leaves_no_half_written_release_file(tmp_path: Path, monkeypat
         with pytest.raises(CxrdbError, match="disk full"):
             export(cat, out)
     assert (out / "mimic-cxr-2.0.0-metadata.csv.gz").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["mimic-cxr-2.0.0-metadata.csv.gz"]
+    assert sorted(p.name for p in out.iterdir()) == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-metadata.csv.gz"]
 
 
 def test_check_verifies_a_release_and_finds_tampering(built, tmp_path: Path) -> None:

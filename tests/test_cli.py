@@ -37,7 +37,7 @@ def test_export_twice_is_byte_identical(catalog: Path, tmp_path: Path) -> None:
         result = runner.invoke(app, ["export", "--db", str(catalog), "--out", str(tmp_path / name)])
         assert result.exit_code == 0, result.output
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert files == ["mimic-cxr-2.0.0-metadata.csv.gz"]
+    assert files == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-metadata.csv.gz"]
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
 

@@ -4,9 +4,11 @@ every other rule (hedging words, negation, aggregation, No Finding) stays the fa
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DICOMS, dicom_id
 from labelcases import N, P, U, assert_label
 
 from cxrdb.errors import CxrdbError
@@ -79,6 +81,8 @@ def test_catalog_keeps_a_variant_beside_the_faithful_labels(tmp_path: Path) -> N
     folder.mkdir(parents=True)
     (folder / "s50000001.txt").write_text(
         " FINDINGS: Clear lungs.\n \n IMPRESSION: Bibasilar atelectasis or scarring.\n", encoding="utf-8")
+    (folder / "s50000001").mkdir()  # a label file names only studies with an image
+    shutil.copyfile(DICOMS[0], folder / "s50000001" / f"{dicom_id(1)}.dcm")
     with Catalog.open(tmp_path / "c.duckdb") as cat:
         ingest(cat, tmp_path, workers=1)
         summary = label(cat, ["chexpert", "chexpert+alternatives"], workers=1)

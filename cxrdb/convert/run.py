@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from ..atomic import is_temp_name
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
+from ..manifest import claim
+from .ondisk import check_jpgs
 from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one
 
 Progress = Callable[[str, int, int], None]
@@ -29,29 +32,31 @@ def jpg_path(dcm_path: str) -> str:
     return dcm_path[: -len(".dcm")] + ".jpg"
 
 
-def _plan(cat: Catalog, out: Path, retry_failed: bool) -> tuple[list[dict[str, Any]], int, int]:
-    """Images to convert now, plus counts of up-to-date and skipped-failed ones."""
-    _, rows = cat.query(
-        """
-        SELECT i.dicom_id, i.path, i.file_size, i.file_mtime_ns,
-               j.dicom_id IS NOT NULL, j.error, j.source_size, j.source_mtime_ns, j.params, j.out_root
-        FROM raw.images AS i LEFT JOIN work.jpg AS j USING (dicom_id)
-        WHERE i.error IS NULL
-        ORDER BY i.path
-        """
-    )
-    todo: list[dict[str, Any]] = []
-    current = failed_kept = 0
-    for did, path, size, mtime, has_row, error, s_size, s_mtime, params, root in rows:
-        rel = jpg_path(path)
-        same = has_row and (s_size, s_mtime, params, root) == (size, mtime, PARAMS_FINGERPRINT, str(out))
-        if same and error is None and (out / rel).is_file():
-            current += 1
-        elif same and error is not None and not retry_failed:
-            failed_kept += 1
-        else:
-            todo.append({"dicom_id": did, "path": path, "jpg_path": rel, "size": size, "mtime": mtime})
-    return todo, current, failed_kept
+@dataclass
+class Plan:
+    """What a conversion run into one output root will do, decided by ``plan.convert`` and the files on disk."""
+
+    todo: list[dict[str, Any]]
+    current: int
+    failed_kept: int
+    stale_on_disk: int
+
+
+def plan(cat: Catalog, out: Path, retry_failed: bool = True) -> Plan:
+    """Images to convert now: every image ``plan.convert`` does not call current, plus the current ones whose
+    JPG on disk is no longer the recorded file (:func:`ondisk.check_jpgs`); failed ones unless ``retry_failed``
+    is off. Confirms (re-hashes) JPGs whose mtime changed but whose bytes did not."""
+    columns, rows = cat.query("SELECT * FROM plan.convert(?, ?) ORDER BY path", [PARAMS_FINGERPRINT, str(out)])
+    items = [dict(zip(columns, r, strict=True)) for r in rows]
+    disk = check_jpgs(out, [r for r in items if r["state"] == "current"])
+    if disk.rehashed:
+        with cat.transaction():
+            cat.update_columns("work.jpg", disk.rehashed, on=("dicom_id",))
+    stale = {row["dicom_id"] for row, _ in disk.stale}
+    failed_kept = 0 if retry_failed else sum(r["state"] == "failed" for r in items)
+    todo = [r for r in items if (r["state"] != "current" and (retry_failed or r["state"] != "failed"))
+            or r["dicom_id"] in stale]
+    return Plan(todo, len(disk.current), failed_kept, len(stale))
 
 
 def _sweep_debris(out: Path, todo: list[dict[str, Any]]) -> int:
@@ -67,6 +72,13 @@ def _sweep_debris(out: Path, todo: list[dict[str, Any]]) -> int:
                 Path(folder, name).unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _flush(cat: Catalog, rows: list[dict[str, Any]]) -> None:
@@ -95,10 +107,13 @@ def convert(
     if source_root is None:
         raise CxrdbError("the catalog has no ingested source: run `cxrdb ingest SOURCE` first")
     out = Path(out).expanduser().resolve()
-    todo, current, failed_kept = _plan(cat, out, retry_failed)
+    planned = plan(cat, out, retry_failed)
+    todo, current, failed_kept = planned.todo, planned.current, planned.failed_kept
     swept = _sweep_debris(out, todo)
     tasks = [ConvertTask(t["dicom_id"], f"{source_root}/{t['path']}", str(out / t["jpg_path"])) for t in todo]
     by_id = {t["dicom_id"]: t for t in todo}
+    cat.set_setting("jpg_root", str(out))
+    claim(cat, out)
     progress("convert", 0, len(tasks))
     pending: list[dict[str, Any]] = []
     converted = failed = 0
@@ -106,8 +121,13 @@ def convert(
     last_flush = time.monotonic()
     for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1):
         item = by_id[res["dicom_id"]]
+        mtime = None
         if res["ok"]:
             converted += 1
+            mtime = _mtime(out / item["jpg_path"])
+        elif (res["error"] or "").startswith("disk full"):
+            _flush(cat, pending)
+            raise CxrdbError(f"{res['error']}: finished images are saved; free space and run again to resume")
         else:
             failed += 1
             (out / item["jpg_path"]).unlink(missing_ok=True)  # no stale JPG from an earlier, different source
@@ -122,8 +142,9 @@ def convert(
                 "error": res["error"],
                 "note": res["note"],
                 "decoder": res["decoder"] or None,
-                "source_size": item["size"],
-                "source_mtime_ns": item["mtime"],
+                "jpg_mtime_ns": mtime,
+                "source_size": item["file_size"],
+                "source_mtime_ns": item["file_mtime_ns"],
                 "params": PARAMS_FINGERPRINT,
                 "out_root": str(out),
             }
@@ -133,7 +154,6 @@ def convert(
             last_flush = time.monotonic()
         progress("convert", 1, len(tasks))
     _flush(cat, pending)
-    cat.set_setting("jpg_root", str(out))
     seconds = time.perf_counter() - started
     summary: dict[str, Any] = {
         "images": current + failed_kept + len(tasks),
@@ -143,6 +163,8 @@ def convert(
         "seconds": round(seconds, 2),
         "images_per_second": round(converted / seconds, 1) if seconds > 0 and converted else 0,
     }
+    if planned.stale_on_disk:
+        summary["jpgs_replaced_on_disk"] = planned.stale_on_disk  # missing or changed since they were written
     if swept:
         summary["temp_files_removed"] = swept
     summary.update({f"worker_{k}_s": round(v, 2) for k, v in stage_seconds.items()})

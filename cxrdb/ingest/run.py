@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Catalog
+from ..errors import CxrdbError
 from ..executor import run_map
 from ..sections import Override, choose_text, section_text
 from ..source import SourceFile, resolve_root, scan
@@ -186,6 +187,9 @@ def ingest(
     if report_root != root:
         extra = scan(report_root, images=False)
         listing.reports, listing.problems = extra.reports, listing.problems + extra.problems
+    if not listing.images and not listing.reports:
+        raise CxrdbError(f"source {source} has no images or reports under files/ (expected "
+                         "files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm and .../sNNNNNNNN.txt)")
     cat.set_setting("source_root", str(root))
     cat.set_setting("reports_root", str(report_root))
 

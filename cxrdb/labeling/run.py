@@ -40,11 +40,6 @@ def rules_fingerprint(labeler: str) -> str:
     return f"{labeler}:{__version__}:{digest.hexdigest()[:16]}"
 
 
-def text_sha256(text: str) -> str:
-    """Hash of a labeler input text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _label_chunk(item: tuple[str, list[int], list[str]]) -> tuple[str, list[int], list[ReportResult]]:
     name, ids, texts = item
     return name, ids, get_labeler(name).label_many(texts)
@@ -71,20 +66,19 @@ def label(
     """Label the catalog's studies with each labeler; return counts."""
     started = time.perf_counter()
     names = [get_config(n).name for n in labelers]
-    _, reports = cat.query("SELECT study_id, labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id")
-    hashes = {sid: text_sha256(text) for sid, text in reports}
     cat.con.execute("DELETE FROM work.labels WHERE study_id NOT IN (SELECT study_id FROM stg.reports "
                     "WHERE labeler_text <> '')")
     cat.con.execute("DELETE FROM work.label_evidence WHERE study_id NOT IN (SELECT study_id FROM work.labels)")
     items: list[tuple[str, list[int], list[str]]] = []
-    summary: dict[str, Any] = {"studies_with_text": len(reports)}
+    hashes: dict[int, str] = {}
+    summary: dict[str, Any] = {"studies_with_text": cat.scalar("SELECT count(*) FROM stg.reports "
+                                                               "WHERE labeler_text <> ''")}
     for name in names:
-        fp = rules_fingerprint(name)
-        done = {sid for sid, sha, rules in cat.con.execute(
-            "SELECT study_id, text_sha256, rules FROM work.labels WHERE labeler = ?", [name]).fetchall()
-            if rules == fp and hashes.get(sid) == sha}
-        todo = [(sid, text) for sid, text in reports if sid not in done]
-        summary[f"{name}_up_to_date"] = len(done)
+        _, rows = cat.query("SELECT study_id, text, text_sha256, state = 'current' FROM plan.labels(?, ?) "
+                            "ORDER BY study_id", [name, rules_fingerprint(name)])
+        todo = [(sid, text) for sid, text, _, current in rows if not current]
+        hashes.update((sid, sha) for sid, _, sha, current in rows if not current)
+        summary[f"{name}_up_to_date"] = len(rows) - len(todo)
         summary[f"{name}_labeled"] = len(todo)
         for i in range(0, len(todo), CHUNK):
             chunk = todo[i : i + CHUNK]

@@ -76,3 +76,7 @@ CREATE TABLE IF NOT EXISTS work.gold (
     label DOUBLE,
     PRIMARY KEY (study_id, observation)
 );
+
+-- Added after the first catalogs were written (kept re-runnable for them): the JPG's mtime when its sha256 was
+-- last confirmed, so a touched file is re-hashed before it counts as current.
+ALTER TABLE work.jpg ADD COLUMN IF NOT EXISTS jpg_mtime_ns BIGINT;

@@ -1,5 +1,7 @@
--- stg.labels: one row per (labeler, study with labeler text); grain (labeler, study_id); reads work.labels,
--- stg.reports. The published column names; stg.labels_bq has the BigQuery ones (spaces -> underscores).
+-- stg.labels: one row per (labeler, study with labeler text and at least one released image); grain
+-- (labeler, study_id); reads work.labels, stg.reports, stg.release_images. A report without a released image (none
+-- in the source, or every one failed) is labeled in work.labels but never published: a label file names only
+-- studies a user can load an image of. The published column names; stg.labels_bq has the BigQuery ones (spaces -> underscores).
 CREATE SCHEMA IF NOT EXISTS stg;
 
 CREATE OR REPLACE VIEW stg.labels AS
@@ -23,7 +25,8 @@ SELECT
     l."Support Devices"
 FROM work.labels AS l
 JOIN stg.reports AS r USING (study_id)
-WHERE r.labeler_text <> '';
+WHERE r.labeler_text <> ''
+  AND EXISTS (SELECT 1 FROM stg.release_images AS i WHERE i.study_id = r.study_id);
 
 CREATE OR REPLACE VIEW stg.labels_bq AS
 SELECT

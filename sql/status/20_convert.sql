@@ -1,9 +1,10 @@
--- status: conversion counts (stage, ok, failed, pending, note); pending = readable images with no current row.
+-- status: conversion counts (stage, ok, failed, pending, note) from plan.convert, the definition convert uses;
+-- $params is this cxrdb's conversion fingerprint, $out_root the folder of the last conversion.
 SELECT 'convert: images' AS stage,
-       count(*) FILTER (WHERE j.error IS NULL AND j.dicom_id IS NOT NULL) AS ok,
-       count(*) FILTER (WHERE j.error IS NOT NULL) AS failed,
-       count(*) FILTER (WHERE j.dicom_id IS NULL) AS pending,
-       CAST(count(*) FILTER (WHERE j.note IS NOT NULL) AS VARCHAR) || ' with a note' AS note
-FROM raw.images AS i
+       count(*) FILTER (WHERE state = 'current') AS ok,
+       count(*) FILTER (WHERE state = 'failed') AS failed,
+       count(*) FILTER (WHERE state NOT IN ('current', 'failed')) AS pending,
+       CAST(count(*) FILTER (WHERE j.note IS NOT NULL AND state = 'current') AS VARCHAR) || ' with a note'
+           AS note
+FROM plan.convert($params, $out_root) AS p
 LEFT JOIN work.jpg AS j USING (dicom_id)
-WHERE i.error IS NULL

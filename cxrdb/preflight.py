@@ -1,0 +1,37 @@
+"""Checks made before any work: every argument and every place a command will write, so that a bad argument is
+refused in one line at once (not after an hour of conversion) and a refused command leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import CxrdbError
+
+
+def readable_file(path: str | Path | None, what: str) -> None:
+    """Refuse a ``--option FILE`` that is not a readable file."""
+    if path is None:
+        return
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise CxrdbError(f"{what} {path} is not a file")
+    if not os.access(p, os.R_OK):
+        raise CxrdbError(f"{what} {path} is not readable")
+
+
+def writable_target(path: str | Path, what: str) -> None:
+    """Refuse a file or folder that cannot be created or written: its nearest existing ancestor must be a
+    writable folder (and the path itself, when it exists, writable)."""
+    p = Path(path).expanduser().absolute()
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            raise CxrdbError(f"{what} {path} is not writable")
+        return
+    ancestor = p.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise CxrdbError(f"{what} {path}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise CxrdbError(f"{what} {path} cannot be created: {ancestor} is not writable")

@@ -1,0 +1,10 @@
+-- check: every study in a label file has at least one image in the release (no label row points at a study
+-- whose images are missing or all failed: torchxrayvision would build a path .../nan.jpg). Returns the offenders.
+SELECT 'chexpert' AS file, c.study_id
+FROM release.chexpert AS c
+WHERE NOT EXISTS (SELECT 1 FROM release.metadata AS m WHERE m.study_id = c.study_id)
+UNION ALL
+SELECT 'negbio', n.study_id
+FROM release.negbio AS n
+WHERE NOT EXISTS (SELECT 1 FROM release.metadata AS m WHERE m.study_id = n.study_id)
+ORDER BY 1, 2
