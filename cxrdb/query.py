@@ -99,17 +99,14 @@ def _check_one(con: duckdb.DuckDBPyConnection, statement: Any) -> None:
             raise refuse("EXPLAIN of several statements")
         _check_one(con, inner_statements[0])
         return
-    if kind == "PRAGMA":
-        match = _PRAGMA.match(text)
-        if match and match.group(1).lower() in READ_ONLY_PRAGMAS:
-            return
-        if match:
-            raise refuse(f"PRAGMA {match.group(1).lower()}")
-        word = _FIRST_WORD.match(text)
-        raise refuse(word.group(1).upper() if word else "this statement")
+    pragma = _PRAGMA.match(text)
+    if kind == "PRAGMA" and pragma and pragma.group(1).lower() in READ_ONLY_PRAGMAS:
+        return
     if kind == "MULTI":
         raise refuse("PIVOT without an IN (...) list")
     if kind != "SELECT":
+        if pragma:
+            raise refuse(f"PRAGMA {pragma.group(1).lower()}")
         word = _FIRST_WORD.match(text)
         keyword = " ".join(word.group(1).upper().split()) if word else ""
         raise refuse(keyword if keyword and keyword != "WITH" else kind)
