@@ -68,7 +68,7 @@ def translate_bigquery(sql: str) -> str:
     for tree in trees:
         if tree is None:
             continue
-        tree = tree.transform(_rewrite)
+        tree = _rewrite_tree(tree)
         try:
             out.append(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
         except SqlglotError as exc:
@@ -82,10 +82,19 @@ def _first_line(exc: Exception) -> str:
 
 
 # -- transforms: each takes a node and returns its replacement (or the node itself) --------------------
-def _rewrite(node: exp.Expression) -> exp.Expression:
-    for transform in TRANSFORMS:
-        node = transform(node)
-    return node
+def _rewrite_tree(tree: exp.Expression) -> exp.Expression:
+    """Apply :data:`TRANSFORMS` to every node, children before parents (so a rewritten FORMAT keeps its
+    rewritten SUBSTR arguments)."""
+    for node in reversed(list(tree.dfs())):
+        new = node
+        for transform in TRANSFORMS:
+            new = transform(new)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
 
 
 def map_tables(node: exp.Expression) -> exp.Expression:
@@ -171,10 +180,8 @@ def array_agg_limit(node: exp.Expression) -> exp.Expression:
 
 def dayofweek_from_one(node: exp.Expression) -> exp.Expression:
     """BigQuery ``EXTRACT(DAYOFWEEK …)`` is 1 (Sunday) … 7; DuckDB's is 0 … 6."""
-    if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK" and not node.meta.get("cxrdb"):
-        node = node.copy()
-        node.meta["cxrdb"] = True
-        return exp.Paren(this=exp.Add(this=node, expression=exp.Literal.number(1)))
+    if isinstance(node, exp.Extract) and node.this.name.upper() == "DAYOFWEEK":
+        return exp.Paren(this=exp.Add(this=node.copy(), expression=exp.Literal.number(1)))
     return node
 
 
