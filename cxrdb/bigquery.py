@@ -199,5 +199,26 @@ def safe_prefix(node: exp.Expression) -> exp.Expression:
     return node
 
 
-TRANSFORMS = (map_tables, format_to_printf, substr_positions, array_agg_limit, dayofweek_from_one,
-              numeric_precision, safe_prefix)
+def unnest_offset_from_zero(node: exp.Expression) -> exp.Expression:
+    """``UNNEST(a) AS x WITH OFFSET AS o`` counts o from 0; sqlglot's ``WITH ORDINALITY`` counts from 1.
+
+    Becomes ``(SELECT UNNEST(a) AS x, GENERATE_SUBSCRIPTS(a, 1) - 1 AS o) AS x`` (DuckDB subqueries are lateral).
+    """
+    if not isinstance(node, exp.Unnest) or not isinstance(node.args.get("offset"), exp.Identifier):
+        return node
+    alias = node.args.get("alias")
+    columns = alias.columns if alias else []
+    if len(node.expressions) != 1 or len(columns) != 1:
+        return node
+    array, value, offset = node.expressions[0], columns[0], node.args["offset"]
+    select = exp.select(
+        exp.alias_(exp.Anonymous(this="UNNEST", expressions=[array.copy()]), value.copy()),
+        exp.alias_(exp.Sub(this=exp.Anonymous(this="GENERATE_SUBSCRIPTS",
+                                              expressions=[array.copy(), exp.Literal.number(1)]),
+                           expression=exp.Literal.number(1)), offset.copy()),
+    )
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=value.copy()))
+
+
+TRANSFORMS = (map_tables, unnest_offset_from_zero, format_to_printf, substr_positions, array_agg_limit,
+              dayofweek_from_one, numeric_precision, safe_prefix)

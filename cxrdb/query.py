@@ -223,8 +223,13 @@ def open_query(db: str | Path, *, allow: Iterable[str | Path] = ()) -> Iterator[
 def run_query(db: str | Path, sql: str, *, allow: Iterable[str | Path] = (),
               dialect: str = "auto") -> tuple[list[str], list[tuple]]:
     """What ``cxrdb sql`` does: translate ``sql`` from ``dialect`` (see :mod:`cxrdb.bigquery`), run it sandboxed."""
-    from .bigquery import to_duckdb
+    from .bigquery import detect_dialect, to_duckdb
 
     duck = to_duckdb(sql, dialect)
     with open_query(db, allow=allow) as conn:
-        return conn.query(duck)
+        try:
+            return conn.query(duck)
+        except CxrdbError as exc:
+            if dialect == "auto" and detect_dialect(sql) == "duckdb" and str(exc).startswith("SQL error: Parser"):
+                raise CxrdbError(f"{exc} (read as DuckDB SQL; for BigQuery SQL pass --dialect bigquery)") from None
+            raise

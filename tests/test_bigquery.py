@@ -95,6 +95,12 @@ def test_safe_prefix_gives_null() -> None:  # sqlglot emits SAFE.CAST(…), a sy
         [(None, dt.date(2020, 1, 31))]
 
 
+def test_unnest_with_offset_counts_from_zero() -> None:  # sqlglot emits WITH ORDINALITY, 1-based
+    assert bq("SELECT x, o FROM UNNEST(['a', 'b']) AS x WITH OFFSET AS o ORDER BY o") == [("a", 0), ("b", 1)]
+    assert bq("SELECT t.k, x, o FROM (SELECT 1 AS k, [7, 8] AS arr) AS t, UNNEST(t.arr) AS x WITH OFFSET AS o "
+              "ORDER BY o") == [(1, 7, 0), (1, 8, 1)]
+
+
 def test_what_sqlglot_already_gets_right() -> None:
     assert bq("SELECT SAFE_CAST('x' AS INT64), CAST('7' AS INT64), COUNTIF(x > 1) FROM UNNEST([1, 2, 3]) AS x") == \
         [(None, 7, 2)]
@@ -218,3 +224,7 @@ def test_sql_command_dialect_option(db: Path) -> None:
     assert run_query(db, bigquery, dialect="bigquery")[1][0][0] != run_query(db, bigquery, dialect="duckdb")[1][0][0]
     assert len(run_query(db, bigquery, dialect="bigquery")[1][0][0]) == 8
     assert run_query(db, "SELECT '`x`' AS s")[1] == [("`x`",)]
+    unnest = "SELECT x, o FROM UNNEST(GENERATE_ARRAY(5, 6)) AS x WITH OFFSET AS o ORDER BY o"
+    with pytest.raises(CxrdbError, match=r"for BigQuery SQL pass --dialect bigquery\)$"):
+        run_query(db, unnest)
+    assert run_query(db, unnest, dialect="bigquery")[1] == [(5, 0), (6, 1)]
