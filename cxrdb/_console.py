@@ -52,6 +52,25 @@ def summary(title: str, values: dict[str, Any]) -> None:
     console.print(table)
 
 
+def unique_names(columns: Sequence[str]) -> list[str]:
+    """Column names made unique for JSON keys: a repeated ``name`` becomes ``name_2``, ``name_3``…"""
+    taken = set(columns)
+    seen: dict[str, int] = {}
+    out = []
+    for name in columns:
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] == 1:
+            out.append(name)
+            continue
+        n = seen[name]
+        while f"{name}_{n}" in taken:
+            n += 1
+        seen[name] = n
+        taken.add(f"{name}_{n}")
+        out.append(f"{name}_{n}")
+    return out
+
+
 def rows(
     columns: Sequence[str], data: Sequence[Sequence[Any]], fmt: str = "table", title: str | None = None
 ) -> None:
@@ -63,7 +82,8 @@ def rows(
 
         sys.stdout.write(csv_bytes(columns, data).decode("utf-8"))
     elif fmt == "json":
-        out = [dict(zip(columns, r, strict=True)) for r in data]
+        keys = unique_names(columns)
+        out = [dict(zip(keys, r, strict=True)) for r in data]
         sys.stdout.write(json.dumps(out, default=str, ensure_ascii=False, indent=1) + "\n")
     else:
         table = Table(title=title, title_justify="left")

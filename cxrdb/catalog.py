@@ -6,7 +6,6 @@ return results to that process, which writes them in batches.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -207,22 +206,3 @@ def _quote(text: str) -> str:
 
 def _one_line(message: str) -> str:
     return " ".join(line.strip() for line in message.splitlines() if line.strip())[:500]
-
-
-_BACKTICK = re.compile(r"`([^`]*)`")
-
-
-def translate_bigquery(sql: str) -> str:
-    """Make BigQuery-style table references run locally.
-
-    `physionet-data.mimic_cxr.record_list` -> mimic_cxr.record_list; other backtick-quoted names become
-    double-quoted identifiers.
-    """
-
-    def repl(match: re.Match[str]) -> str:
-        parts = [p for p in match.group(1).split(".") if p]
-        if parts and parts[0].startswith("physionet-data"):
-            parts = parts[1:]
-        return ".".join(f'"{p}"' if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) else p for p in parts)
-
-    return _BACKTICK.sub(repl, sql)

@@ -36,6 +36,14 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class Dialect(StrEnum):
+    """Which SQL dialect `cxrdb sql` reads."""
+
+    auto = "auto"
+    bigquery = "bigquery"
+    duckdb = "duckdb"
+
+
 class ReleaseFormat(StrEnum):
     """Which files export and build write for each release table."""
 
@@ -349,21 +357,34 @@ def check(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="One SQL query; `physionet-data.mimic_cxr.x` works too.")],
+    query: Annotated[str, typer.Argument(help="One read-only SQL query (DuckDB or BigQuery SQL, see --dialect).")],
     db: CatalogOpt,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Output format (json keys are the column names; a repeated name gets _2, _3…).",
+    )] = OutputFormat.table,
+    dialect: Annotated[Dialect, typer.Option(
+        "--dialect",
+        help="SQL dialect: auto (BigQuery when the query has `backticks` or names physionet-data, else DuckDB), "
+        "bigquery (translated to DuckDB) or duckdb (run as written).",
+    )] = Dialect.auto,
+    allow: Annotated[list[Path] | None, typer.Option(
+        "--allow", metavar="PATH",
+        help="A file or folder the query may also read (read_csv, read_parquet…); repeatable. "
+        "Without it a query reads the catalog and nothing else.",
+    )] = None,
 ) -> None:
-    """Run a read-only SQL query on the catalog.
+    """Run one read-only SQL query on the catalog (nothing else on the machine is readable or writable).
+
+    Only queries run: SELECT / WITH / VALUES / DESCRIBE / SHOW / SUMMARIZE / EXPLAIN and read-only PRAGMAs;
+    COPY, ATTACH, INSTALL, SET, CREATE… are refused. BigQuery names (`physionet-data.mimic_cxr.x`) map to the
+    local mimic_cxr schema and BigQuery functions are translated.
 
     Example: cxrdb sql --db cxr.duckdb "SELECT ViewPosition, count(*) FROM mimic_cxr.metadata GROUP BY 1"
     """
     from . import _console
-    from .catalog import Catalog, translate_bigquery
+    from .query import run_query
 
-    if fmt not in ("table", "csv", "json"):
-        raise CxrdbError(f"unknown format {fmt!r}: use table, csv or json")
-    with Catalog.open(db, read_only=True) as cat:
-        columns, data = cat.query(translate_bigquery(query))
+    columns, data = run_query(db, query, allow=allow or (), dialect=dialect.value)
     _console.rows(columns, data, fmt)
 
 

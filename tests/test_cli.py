@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cxrdb.catalog import translate_bigquery
 from cxrdb.cli import app
 
 runner = CliRunner()
@@ -81,8 +80,3 @@ def test_errors_are_one_red_line(tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr + proc.stdout
         assert proc.stderr.strip().count("\n") == 0, proc.stderr
 
-
-def test_translate_bigquery() -> None:
-    assert translate_bigquery("SELECT * FROM `physionet-data.mimic_cxr.chexpert` c") == \
-        "SELECT * FROM mimic_cxr.chexpert c"
-    assert translate_bigquery("SELECT `my col` FROM t") == 'SELECT "my col" FROM t'

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cxrdb.catalog import Catalog, translate_bigquery
+from cxrdb.bigquery import to_duckdb
 from cxrdb.cli import app
 from cxrdb.demo import run_demo
+from cxrdb.query import open_query
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -46,7 +47,7 @@ def test_every_sql_example_runs_on_the_demo_catalog(demo) -> None:
     blocks = re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "analyses.md").read_text(), re.S)
     blocks += re.findall(r"```sql\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert len(blocks) >= 15
-    with Catalog.open(out / "catalog.duckdb", read_only=True) as cat:
+    with open_query(out / "catalog.duckdb") as conn:  # the way `cxrdb sql` runs them
         for block in blocks:
             for statement in filter(str.strip, block.split(";")):
-                cat.query(translate_bigquery(statement))
+                conn.query(to_duckdb(statement))
