@@ -92,7 +92,8 @@ def _walk(root: Path, problems: list[tuple[str, str]], kinds: set[str]) -> Itera
     that cannot be listed, and symlinked folders already walked (loops).
     """
     top = root / "files"
-    visited = {(s.st_dev, s.st_ino): "files" for s in [top.stat()]}
+    st_top = top.stat()
+    visited = {(st_top.st_dev, st_top.st_ino): "files"}  # folders walked: a symlinked loop is walked once
     stack = [("files", str(top))]
     while stack:
         rel, abs_path = stack.pop()
