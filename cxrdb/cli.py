@@ -214,8 +214,11 @@ def label(
 
 @app.command("label-reports")
 def label_reports(
-    input_csv: Annotated[Path, typer.Argument(help="CSV with a header holding an id column and a text column.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output CSV: study_id then the 14 observations.")],
+    input_csv: Annotated[Path, typer.Argument(
+        help="CSV with a header holding an id column and a text column; - reads standard input.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=(
+        "Output CSV: study_id then the 14 observations; - writes standard output (the summary then goes to "
+        "standard error)."))],
     labeler: Annotated[str, typer.Option("--labeler", "-l", help=(
         "chexpert or negbio (faithful); chexpert+alternatives or negbio+alternatives: explicit variants "
         "where 'X or Y' / 'X versus Y' name both as present."))] = "chexpert",
@@ -227,10 +230,20 @@ def label_reports(
 ) -> None:
     """Label a CSV of report texts without a catalog; rows stay in input order.
 
+    A malformed row (field count other than the header's, empty or repeated id) is not labeled and not in
+    the output: it is counted ("malformed") and named on standard error as "line N: reason" (the first 20).
+
     Example: cxrdb label-reports reports.csv --out labels.csv --labeler chexpert
     """
     from . import _console
-    from .labeling.reports_csv import label_reports_csv
+    from .labeling.reports_csv import STDIO, label_reports_csv
+
+    shown_max, errors = 20, [0]
+
+    def bad_row(line: int, reason: str) -> None:
+        errors[0] += 1
+        if errors[0] <= shown_max:
+            typer.echo(f"line {line}: {reason}", err=True)
 
     with _console.progress_bars() as bar:
         seen = [0]
@@ -240,14 +253,22 @@ def label_reports(
             seen[0] = rows
 
         result = label_reports_csv(input_csv, out, labeler=labeler, id_column=id_column, text_column=text_column,
-                                   workers=workers, on_progress=advance, evidence_path=evidence)
-    _console.summary(f"label-reports ({labeler}) → {out}", dict(result))
+                                   workers=workers, on_progress=advance, evidence_path=evidence, on_error=bad_row)
+    if errors[0] > shown_max:
+        typer.echo(f"... and {errors[0] - shown_max} more malformed rows", err=True)
+    if STDIO in (str(out), str(evidence)):  # standard output holds the labels: the summary goes to stderr
+        typer.echo(f"label-reports ({labeler}): " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
+                                                              result.items()), err=True)
+    else:
+        _console.summary(f"label-reports ({labeler}) → {out}", dict(result))
 
 
 @app.command()
 def evaluate(
-    pred: Annotated[Path, typer.Argument(help="Predicted labels CSV (study_id + observation columns).")],
-    gold: Annotated[Path, typer.Argument(help="Gold labels CSV (mimic-cxr-2.1.0-test-set-labeled.csv layout).")],
+    pred: Annotated[Path, typer.Argument(
+        help="Predicted labels CSV (study_id + observation columns); - reads standard input.")],
+    gold: Annotated[Path, typer.Argument(
+        help="Gold labels CSV (mimic-cxr-2.1.0-test-set-labeled.csv layout); - reads standard input.")],
     fmt: FormatOpt = OutputFormat.table,
     uncertain_as: Annotated[str, typer.Option(
         help="Score predicted -1 as: keep (its own class), positive (U-Ones), negative (U-Zeros) or blank.")] = "keep",
@@ -255,6 +276,7 @@ def evaluate(
     """Precision, recall and F1 per observation and class against gold labels, with macro figures.
 
     Example: cxrdb evaluate labels.csv mimic-cxr-2.1.0-test-set-labeled.csv
+    (or: cxrdb label-reports reports.csv --out - | cxrdb evaluate - gold.csv)
     """
     from . import _console
     from .evaluate import evaluate_files

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from .errors import CxrdbError
 from .labeling.config import OBSERVATIONS
 
+STDIN = "-"  # a file name meaning standard input
 CLASSES = {"positive": 1.0, "negative": 0.0, "uncertain": -1.0}
 
 
@@ -42,7 +44,14 @@ def _norm_id(raw: str) -> str:
 
 
 def read_labels(path: str | Path, id_column: str = "study_id") -> tuple[list[str], dict[str, dict[str, float | None]]]:
-    """(observation columns present, {normalised id: {column: value}}) of a label CSV."""
+    """(observation columns present, {normalised id: {column: value}}) of a label CSV (``-``: standard input)."""
+    if str(path) == STDIN:
+        path, data = "standard input", sys.stdin.buffer.read()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CxrdbError("standard input is not UTF-8 text") from None
+        return _parse_labels(text, path, id_column)
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -50,6 +59,10 @@ def read_labels(path: str | Path, id_column: str = "study_id") -> tuple[list[str
         raise CxrdbError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CxrdbError(f"{path} is not UTF-8 text") from None
+    return _parse_labels(text, path, id_column)
+
+
+def _parse_labels(text: str, path: str | Path, id_column: str) -> tuple[list[str], dict[str, dict[str, float | None]]]:
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
@@ -188,13 +201,16 @@ UNCERTAIN_POLICIES = {"keep": None, "positive": 1.0, "negative": 0.0, "blank": N
 
 
 def evaluate_files(pred_path: str | Path, gold_path: str | Path, uncertain_as: str = "keep") -> EvaluationResult:
-    """Score a predictions CSV (study_id + observation columns) against a gold CSV.
+    """Score a predictions CSV (study_id + observation columns) against a gold CSV; either may be ``-``
+    (standard input).
 
     ``uncertain_as`` maps predicted -1.0 before scoring: ``keep`` (default: uncertain is its own class, so
     not positive against binary gold), ``positive`` (the U-Ones policy), ``negative`` (U-Zeros) or ``blank``.
     """
     if uncertain_as not in UNCERTAIN_POLICIES:
         raise CxrdbError(f"unknown --uncertain-as {uncertain_as!r}: use keep, positive, negative or blank")
+    if str(pred_path) == STDIN and str(gold_path) == STDIN:
+        raise CxrdbError("only one of the predictions and the gold labels can be '-' (standard input)")
     _, pred = read_labels(pred_path)
     gold_cols, gold = read_labels(gold_path)
     if not gold:

@@ -1,22 +1,26 @@
 """Walk a MIMIC-CXR-style source: files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm and .../sNNNNNNNN.txt.
 
-subject_id, study_id and dicom_id come from the path. Anything that does not fit the layout is reported as a
-problem (not silently dropped), except files that are neither .dcm nor .txt.
+subject_id, study_id and dicom_id come from the path. Anything named like a source file that cannot become
+an image or report row is reported as a problem (not silently dropped): a path outside the layout, an id that
+is not a safe file-name token, a duplicate, a dangling symlink, a FIFO/socket/device, a folder named
+``<id>.dcm``. Files that are neither .dcm nor .txt are ignored. A dicom_id that is a safe token but not MIMIC's
+own form (``MIMIC_DICOM_ID``) is kept, with a warning. Symlinks to real files and folders are followed.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CxrdbError
 
-_GROUP = re.compile(r"p\d\d")
-_PATIENT = re.compile(r"p(\d+)")
-_STUDY = re.compile(r"s(\d+)")
+_GROUP = re.compile(r"p[0-9][0-9]")
+_PATIENT = re.compile(r"p([0-9]+)")
+_STUDY = re.compile(r"s([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,8 @@ class SourceListing:
 
     images: list[SourceFile]
     reports: list[SourceFile]
-    problems: list[tuple[str, str]]  # (rel_path, one-line reason)
+    problems: list[tuple[str, str]]  # (rel_path, one-line reason): files that became no row
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (rel_path, one-line warning): rows kept
 
 
 def resolve_root(path: str | Path) -> Path:
@@ -52,28 +57,98 @@ def resolve_root(path: str | Path) -> Path:
     raise CxrdbError(f"source {path} has no files/ folder (expected files/pNN/pNNNNNNNN/sNNNNNNNN/...)")
 
 
-def _sorted_entries(path: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(path) as it:
-            return sorted(it, key=lambda e: e.name)
-    except OSError:
-        return []
+_LAYOUT = "path does not follow files/pNN/pNNNNNNNN/sNNNNNNNN/..."
+_LAYOUT_FOLDER = re.compile(r"[ps][0-9]+")
+#: MIMIC's own dicom_id: five groups of 8 lower-case hex digits joined by '-'
+MIMIC_DICOM_ID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{8}){4}")
+#: any other dicom_id must be a safe file-name token: ASCII letters, digits, '.', '_' and '-', first a letter,
+#: digit or '_' (no hidden '._x' files, no leading '-'), at most 128 characters. Such ids are kept with a
+#: warning; anything else (spaces, commas, quotes, non-ASCII...) is a source problem and gets no image row.
+SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+MAX_ID_DIGITS = 18  # subject and study ids are BIGINT
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
 
 
-def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Yield (relative path, entry) for every file under root/files, depth-first in name order."""
-    stack = [("files", str(root / "files"))]
+def _printable(rel: str) -> str:
+    """A path as storable, one-line text: undecodable bytes and control characters backslash-escaped."""
+    if rel.isprintable():
+        return rel
+    text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _kind(name: str) -> str | None:
+    """'dcm' or 'txt' for the names the layout holds (any case), else None."""
+    lower = name.lower()
+    return "dcm" if lower.endswith(".dcm") else "txt" if lower.endswith(".txt") else None
+
+
+def _walk(root: Path, problems: list[tuple[str, str]], kinds: set[str]) -> Iterator[tuple[str, os.stat_result]]:
+    """Yield (relative path, stat) for every regular .dcm/.txt file under root/files, in name order.
+
+    Never opens a file. Entries named like source files (or like layout folders) that cannot be one are
+    appended to ``problems``: dangling symlinks, FIFOs, sockets, devices, folders named ``x.dcm``, folders
+    that cannot be listed, and symlinked folders already walked (loops).
+    """
+    top = root / "files"
+    st_top = top.stat()
+    visited = {(st_top.st_dev, st_top.st_ino): "files"}  # folders walked: a symlinked loop is walked once
+    stack = [("files", str(top))]
     while stack:
         rel, abs_path = stack.pop()
-        entries = _sorted_entries(abs_path)
+        try:
+            with os.scandir(abs_path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            problems.append((_printable(rel), f"cannot list folder: {exc.strerror or exc}"))
+            continue
         dirs = []
         for entry in entries:
             child = f"{rel}/{entry.name}"
-            if entry.is_dir(follow_symlinks=True):
+            kind = _kind(entry.name)
+            wanted = kind in kinds
+            try:
+                st = entry.stat()  # follows symlinks; stat never opens (a FIFO would block)
+            except OSError as exc:
+                if wanted or (entry.is_symlink() and _LAYOUT_FOLDER.fullmatch(entry.name)):
+                    if isinstance(exc, FileNotFoundError) and entry.is_symlink():
+                        target = _printable(os.readlink(entry.path))
+                        reason = f"dangling symlink: its target {target} does not exist"
+                    else:
+                        reason = f"cannot stat: {exc.strerror or exc}"
+                    problems.append((_printable(child), reason))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if kind is not None:
+                    if wanted:
+                        problems.append((_printable(child), f"a folder, not a .{kind} file"))
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in visited:
+                    problems.append((_printable(child), f"symlinked folder repeats {_printable(visited[key])}"))
+                    continue
+                visited[key] = child
                 dirs.append((child, entry.path))
-            elif entry.is_file(follow_symlinks=True):
-                yield child, entry
+            elif wanted and stat.S_ISREG(st.st_mode):
+                yield child, st
+            elif wanted:
+                what = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+                problems.append((_printable(child), f"{what}, not a regular file"))
         stack.extend(reversed(dirs))
+
+
+def _dicom_id_check(dicom_id: str) -> tuple[str | None, str | None]:
+    """(problem, warning) for a dicom_id taken from a file name; both None for MIMIC's own form."""
+    if MIMIC_DICOM_ID.fullmatch(dicom_id):
+        return None, None
+    if SAFE_ID.fullmatch(dicom_id):
+        return None, f"dicom_id {dicom_id!r} is not MIMIC's form (five groups of 8 lower-case hex digits)"
+    shown = _printable(dicom_id)
+    if len(shown) > 80:
+        shown = shown[:80] + "..."
+    return (f"dicom_id {shown!r} is not a safe file-name token (ASCII letters, digits, '.', '_', '-'; "
+            "first a letter, digit or '_'; at most 128 characters)"), None
 
 
 def _ids(rel_path: str) -> tuple[int, int, str | None] | str:
@@ -83,12 +158,15 @@ def _ids(rel_path: str) -> tuple[int, int, str | None] | str:
     is_report = name.endswith(".txt")
     want = 4 if is_report else 5
     if len(parts) != want:
-        return "path does not follow files/pNN/pNNNNNNNN/sNNNNNNNN/..."
+        return _LAYOUT
     group, patient = parts[1], parts[2]
     study = name[:-4] if is_report else parts[3]
     pm, sm = _PATIENT.fullmatch(patient), _STUDY.fullmatch(study)
     if not (_GROUP.fullmatch(group) and pm and sm and patient.startswith(group)):
-        return "path does not follow files/pNN/pNNNNNNNN/sNNNNNNNN/..."
+        return _LAYOUT
+    for label, digits in (("subject", pm.group(1)), ("study", sm.group(1))):
+        if len(digits) > MAX_ID_DIGITS:
+            return f"{label} id has {len(digits)} digits (at most {MAX_ID_DIGITS})"
     dicom_id = None if is_report else name[: -len(".dcm")]
     if dicom_id is not None and not dicom_id:
         return "empty dicom_id in file name"
@@ -96,33 +174,32 @@ def _ids(rel_path: str) -> tuple[int, int, str | None] | str:
 
 
 def scan(root: Path, *, images: bool = True, reports: bool = True) -> SourceListing:
-    """List the images and/or reports under a resolved root, with size and mtime."""
-    listing = SourceListing([], [], [])
+    """List the images and/or reports under a resolved root, with size and mtime (no file is opened)."""
+    listing = SourceListing([], [], [], [])
     seen_dicom: dict[str, str] = {}
     seen_study: dict[int, str] = {}
-    for rel, entry in _walk(root):
-        lower = rel.lower()
-        is_dcm, is_txt = lower.endswith(".dcm"), lower.endswith(".txt")
-        if not ((is_dcm and images) or (is_txt and reports)):
+    kinds = {k for k, on in (("dcm", images), ("txt", reports)) if on}
+    for rel, st in _walk(root, listing.problems, kinds):
+        ext = rel[-4:]
+        if ext not in (".dcm", ".txt"):
+            listing.problems.append((_printable(rel), f"extension must be lower-case {ext.lower()}"))
             continue
-        if is_dcm and not rel.endswith(".dcm"):
-            rel_ids: tuple[int, int, str | None] | str = "extension must be lower-case .dcm"
-        else:
-            rel_ids = _ids(rel)
+        rel_ids = _ids(rel)
         if isinstance(rel_ids, str):
-            listing.problems.append((rel, rel_ids))
+            listing.problems.append((_printable(rel), rel_ids))
             continue
         subject_id, study_id, dicom_id = rel_ids
-        try:
-            st = entry.stat()
-        except OSError as exc:
-            listing.problems.append((rel, f"cannot stat: {exc.strerror}"))
-            continue
         item = SourceFile(rel, subject_id, study_id, dicom_id, st.st_size, st.st_mtime_ns)
         if dicom_id is not None:
+            problem, warning = _dicom_id_check(dicom_id)
+            if problem is not None:
+                listing.problems.append((_printable(rel), problem))
+                continue
             if dicom_id in seen_dicom:
                 listing.problems.append((rel, f"duplicate dicom_id {dicom_id} (also {seen_dicom[dicom_id]})"))
                 continue
+            if warning is not None:
+                listing.warnings.append((rel, warning))
             seen_dicom[dicom_id] = rel
             listing.images.append(item)
         else:

@@ -11,7 +11,12 @@ pylibjpeg's output. If the preferred plugin fails the next one is tried, as pydi
 from __future__ import annotations
 
 import io
+import logging
 import re
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -99,8 +104,119 @@ def _open_url(url: str) -> io.BytesIO:
         return io.BytesIO(fh.read())
 
 
+class _Collect(logging.Handler):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def captured_warnings() -> Iterator[list[str]]:
+    """Collect what is warned inside (``warnings.warn`` and the ``pydicom`` logger, WARNING and up) instead of
+    printing it; the list is complete when the block ends. Use :func:`warnings_note` for the item's note.
+
+    Swaps process-global state (warning filters, the logger's handlers), as per-item work in a worker process
+    may; not for threads converting at the same time.
+    """
+    messages: list[str] = []
+    logger = logging.getLogger("pydicom")
+    handlers, propagate = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [_Collect(messages)], False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield messages
+            finally:
+                messages.extend(str(w.message) for w in caught)
+    finally:
+        logger.handlers, logger.propagate = handlers, propagate
+
+
+def warnings_note(messages: list[str], limit: int = 300) -> str | None:
+    """Distinct warnings in order as one line (``warning: ...; ...``), or None when there were none."""
+    distinct = list(dict.fromkeys(one_line(m) for m in messages if str(m).strip()))
+    return one_line("warning: " + "; ".join(distinct), limit) if distinct else None
+
+
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _DELIMITER = b"\xfe\xff\x00\xe0", b"\xfe\xff\xdd\xe0"
+_PIXEL_TAG = b"\xe0\x7f\x10\x00"  # (7FE0,0010) little endian
+
+
+def pixel_data_problem(data: bytes, start: int) -> str | None:
+    """What is wrong with a (little-endian) Pixel Data element at ``start`` of a file's bytes, or None.
+
+    pydicom drops a Pixel Data element it cannot read to the end (with a warning), so "no pixel data" would be
+    reported for a file that has it, truncated; this says where it ends.
+    """
+    size = len(data)
+    if size - start < 4 or data[start:start + 4] != _PIXEL_TAG:
+        return None
+    explicit = data[start + 4:start + 6] in (b"OB", b"OW")
+    header = 12 if explicit else 8
+    if size - start < header:
+        return f"pixel data truncated: the Pixel Data element header at byte {start} is cut off by the end of the file"
+    (length,) = struct.unpack_from("<I", data, start + header - 4)
+    pos = start + header
+    if length != _UNDEFINED:
+        if pos + length > size:
+            return (f"pixel data truncated: the value at byte {pos} runs past the end of the file "
+                    f"(declares {length} bytes, {size - pos} left)")
+        return None
+    index = 0
+    while True:
+        name = "the basic offset table" if index == 0 else f"fragment {index}"
+        if pos == size:
+            after = ("the Pixel Data element header" if index == 0 else
+                     "the basic offset table" if index == 1 else f"fragment {index - 1}")
+            return f"pixel data truncated: the file ends after {after}, without the sequence delimiter"
+        if size - pos < 8:
+            return f"pixel data truncated: the header of {name} at byte {pos} is cut off by the end of the file"
+        tag, (length,) = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)
+        if tag == _DELIMITER:
+            return None
+        if tag != _ITEM:
+            return f"pixel data malformed: {name} at byte {pos} has tag {tag.hex()} where an item was expected"
+        if pos + 8 + length > size:
+            return (f"pixel data truncated: {name} at byte {pos} runs past the end of the file "
+                    f"(declares {length} bytes, {size - pos - 8} left)")
+        pos += 8 + length
+        index += 1
+
+
+def _pixel_data_problem(source: str) -> str | None:
+    """:func:`pixel_data_problem` for a file pydicom read without pixel data or could not read (None: no
+    Pixel Data element found, or nothing wrong with it)."""
+    try:
+        with (_open_url(source) if "://" in source else open(source, "rb")) as fh:
+            data = fh.read()
+    except Exception:
+        return None
+    start: int | None
+    try:
+        buf = io.BytesIO(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pydicom.dcmread(buf, stop_before_pixels=True, force=True)
+        start = buf.tell()  # pydicom stops at the start of the Pixel Data element
+    except Exception:
+        start = None
+    if start is None or start > len(data) - 12:  # an element header cut off at the end: pydicom read past it
+        tail = data.rfind(_PIXEL_TAG, max(0, len(data) - 12))
+        start = tail if tail >= 0 else start
+    return None if start is None else pixel_data_problem(data, start)
+
+
 def read_dataset(source: str) -> Dataset:
-    """``dcmread(force=True)``; a file without File Meta gets the transfer syntax pydicom detected in it."""
+    """``dcmread(force=True)``; a file without File Meta gets the transfer syntax pydicom detected in it.
+
+    A file whose Pixel Data pydicom could not read (it drops a truncated element) is a :class:`SourceError`
+    saying where the pixel data ends.
+    """
     try:
         ds = pydicom.dcmread(_open_url(source) if "://" in source else source, force=True)
     except FileNotFoundError:
@@ -110,7 +226,11 @@ def read_dataset(source: str) -> Dataset:
     except OSError as exc:
         raise SourceError(f"read error: {one_line(exc.strerror or exc)}") from None
     except Exception as exc:
-        raise SourceError(f"unreadable DICOM: {one_line(exc)}") from None
+        raise SourceError(_pixel_data_problem(source) or f"unreadable DICOM: {one_line(exc)}") from None
+    if "PixelData" not in ds and "FloatPixelData" not in ds:
+        problem = _pixel_data_problem(source)
+        if problem is not None:
+            raise SourceError(problem)
     meta = getattr(ds, "file_meta", None)
     if meta is None:
         meta = ds.file_meta = FileMetaDataset()

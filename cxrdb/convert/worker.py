@@ -13,7 +13,16 @@ from typing import Any
 import cv2
 
 from ..atomic import WriteError, write_atomic
-from .decode import SourceError, UndecodableError, UnsupportedImage, decode, one_line, read_dataset
+from .decode import (
+    SourceError,
+    UndecodableError,
+    UnsupportedImage,
+    captured_warnings,
+    decode,
+    one_line,
+    read_dataset,
+    warnings_note,
+)
 from .pixels import convert_pixels
 
 
@@ -66,7 +75,19 @@ def tune_malloc() -> None:
 
 
 def convert_one(task: ConvertTask) -> dict[str, Any]:
-    """Convert one DICOM to its JPG; return the result record (see module docs). Never raises."""
+    """Convert one DICOM to its JPG; return the result record (see module docs). Never raises.
+
+    Nothing is printed: what pydicom (or anything else) warns while converting goes to the record's ``note``.
+    """
+    with captured_warnings() as warned:
+        res = _convert(task)
+    extra = warnings_note(warned)
+    if extra is not None:
+        res["note"] = one_line(f"{res['note']}; {extra}") if res["note"] else extra
+    return res
+
+
+def _convert(task: ConvertTask) -> dict[str, Any]:
     res: dict[str, Any] = {
         "dicom_id": getattr(task, "dicom_id", None),
         "ok": False,

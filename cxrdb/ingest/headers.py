@@ -14,6 +14,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from ..convert.decode import captured_warnings, warnings_note
+
 # Header columns of raw.images filled straight from the element of the same keyword.
 STRING_FIELDS = (
     "PerformedProcedureStepDescription", "ViewPosition", "StudyDate", "StudyTime",
@@ -147,7 +149,17 @@ def _read(path: str) -> Dataset:
 
 
 def read_header(path: str) -> dict[str, Any]:
-    """Read the header fields cxrdb stores. Never raises: failures come back as ``{'error': ...}``."""
+    """Read the header fields cxrdb stores. Never raises: failures come back as ``{'error': ...}``.
+
+    Nothing is printed: what pydicom warns while reading goes to the row's ``note`` (None when nothing).
+    """
+    with captured_warnings() as warned:
+        row = _read_header(path)
+    row["note"] = warnings_note(warned)
+    return row
+
+
+def _read_header(path: str) -> dict[str, Any]:
     try:
         ds = _read(path)
         values = _header_values(ds)

@@ -187,6 +187,7 @@ def ingest(
     if report_root != root:
         extra = scan(report_root, images=False)
         listing.reports, listing.problems = extra.reports, listing.problems + extra.problems
+        listing.warnings += extra.warnings
     if not listing.images and not listing.reports:
         raise CxrdbError(f"source {source} has no images or reports under files/ (expected "
                          "files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm and .../sNNNNNNNN.txt)")
@@ -205,11 +206,15 @@ def ingest(
     cat.con.execute("DELETE FROM raw.source_problems")
     if listing.problems:
         cat.con.executemany("INSERT OR REPLACE INTO raw.source_problems VALUES (?, ?)", listing.problems)
+    cat.con.execute("DELETE FROM raw.source_warnings")
+    if listing.warnings:
+        cat.con.executemany("INSERT OR REPLACE INTO raw.source_warnings VALUES (?, ?)", listing.warnings)
     summary: dict[str, Any] = {}
     summary.update(_ingest_images(cat, root, listing.images, workers, progress))
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
     _rechoose(cat, recompute, override_map)
     summary.update(_missing(cat, listing.images, listing.reports, prune))
     summary["other_problems"] = len(listing.problems)
+    summary["source_warnings"] = len(listing.warnings)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary

@@ -7,37 +7,27 @@ rules changed.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
-from functools import cache
 from typing import Any
 
-from .. import __version__
 from ..catalog import Catalog
 from ..executor import run_map
-from .config import OBSERVATIONS, RULES_DIR, get_config
+from .config import OBSERVATIONS, get_config
 from .engine import ReportResult, get_labeler
+from .fingerprint import rules_fingerprint  # re-exported: the public name
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 64
 FLUSH_REPORTS = 2000
 LABELERS = ("chexpert", "negbio")
+__all__ = ["LABELERS", "label", "rules_fingerprint"]
 
 
 def _noop(task: str, advance: int, total: int) -> None:
     return None
 
 
-@cache
-def rules_fingerprint(labeler: str) -> str:
-    """Identifies the labeler's output: its name, cxrdb's version and the content of every rule file."""
-    digest = hashlib.sha256(f"{labeler}:{__version__}".encode())
-    for path in sorted(RULES_DIR.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(RULES_DIR)).encode())
-            digest.update(path.read_bytes())
-    return f"{labeler}:{__version__}:{digest.hexdigest()[:16]}"
 
 
 def _label_chunk(item: tuple[str, list[int], list[str]]) -> tuple[str, list[int], list[ReportResult]]:

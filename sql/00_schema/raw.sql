@@ -78,3 +78,13 @@ CREATE TABLE IF NOT EXISTS raw.source_problems (
     path VARCHAR PRIMARY KEY,
     error VARCHAR NOT NULL
 );
+
+-- raw.source_warnings: files that did become a row but are noted (a dicom_id outside MIMIC's own form).
+CREATE TABLE IF NOT EXISTS raw.source_warnings (
+    path VARCHAR PRIMARY KEY,
+    warning VARCHAR NOT NULL
+);
+
+-- Added columns (catalogs made before them gain them here, empty).
+-- raw.images.note: what the header reader warned about (pydicom warnings, one line), NULL when nothing.
+ALTER TABLE raw.images ADD COLUMN IF NOT EXISTS note VARCHAR;

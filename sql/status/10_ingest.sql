@@ -14,5 +14,9 @@ SELECT 'ingest: reports',
            || ' with no impression/findings/last_paragraph/comparison'
 FROM raw.reports
 UNION ALL
-SELECT 'ingest: other files', 0, count(*), 0, 'files outside the MIMIC-CXR layout or duplicates'
+SELECT 'ingest: other files', 0, count(*), 0,
+       'files that became no row: outside the layout, unsafe ids, duplicates, not regular files'
 FROM raw.source_problems
+UNION ALL
+SELECT 'ingest: source warnings', count(*), 0, 0, 'kept with a warning: dicom_id outside MIMIC''s form'
+FROM raw.source_warnings
