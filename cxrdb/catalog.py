@@ -18,6 +18,11 @@ import pyarrow as pa
 from . import sqlfiles
 from .errors import CatalogLocked, CxrdbError
 
+# The on-disk format of new catalogs: DuckDB 1.0 and every later release (1.x and 2.x) open such a file.
+# DuckDB 2's default (storage version 69) is unreadable by DuckDB 1.x ("can only read versions between 64
+# and 68"). README "Which DuckDB opens a catalog" says which versions were verified.
+STORAGE_VERSION = "v1.0.0"
+
 
 class Catalog:
     """A cxrdb catalog file. Use ``Catalog.open(path)`` as a context manager."""
@@ -32,9 +37,16 @@ class Catalog:
         try:
             # Attach under a fixed name: DuckDB names a database after its file, and a file called
             # release.duckdb or raw.duckdb would clash with the schemas of the same names.
+            # A new file is written in STORAGE_VERSION, which DuckDB 1.x reads too; an existing file keeps the
+            # format it has (one written by an older cxrdb in DuckDB 2's own format opens as before).
             self.con = duckdb.connect()
-            mode = " (READ_ONLY)" if read_only else ""
-            self.con.execute(f"ATTACH '{_quote(str(self.path))}' AS cxrdb{mode}")
+            if read_only:
+                options = " (READ_ONLY)"
+            elif not self.path.exists():
+                options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+            else:
+                options = ""
+            self.con.execute(f"ATTACH '{_quote(str(self.path))}' AS cxrdb{options}")
             self.con.execute("USE cxrdb")
         except duckdb.IOException as exc:
             msg = str(exc).splitlines()[0]
@@ -67,7 +79,7 @@ class Catalog:
         """Create or refresh every schema, table and view from ``sql/`` (safe to repeat)."""
         for path in sqlfiles.layer_files():
             try:
-                self.con.execute(path.read_text(encoding="utf-8"))
+                self.con.execute(sqlfiles.text(path))
             except duckdb.Error as exc:
                 raise CxrdbError(f"{path.name}: {str(exc).splitlines()[0]}") from None
 
