@@ -451,8 +451,9 @@ Every `.dcm` is a copy of one file in `tests/data/dicom/` (see `tests/data/PROVE
 header elements set as MIMIC-CXR has them: **PatientID = the subject_id and StudyID = the study_id** of
 its path (what BigQuery users join to MIMIC-IV). Everything else, pixel data included, is the real file's,
 written in its original encoding by pydicom (no File Meta stays no File Meta; pydicom drops group length
-elements, which the edit would make wrong, and pads one odd-length PixelData to even). Several dicom_ids reuse the same real
-file. StudyInstanceUID, dates and so on still come from the real file. Deliberate realistic problems:
+elements, which the edit would make wrong, and pads one odd-length PixelData to even). Several dicom_ids
+reuse the same real file. StudyInstanceUID, dates and so on still come from the real file.
+Deliberate realistic problems:
 
 - `fo-dicom__CR-MONO1-10-chest_nometa.dcm` has no File Meta at all (raw Implicit VR LE, needs
   `force=True`) and no StudyDate/StudyTime;
