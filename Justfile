@@ -24,3 +24,14 @@ bench:
     .venv/bin/python bench/convert.py
     .venv/bin/python bench/convert_cli.py --images 200
     .venv/bin/python bench/label.py
+
+# The product: build the wheel, install it into a fresh venv and run the demo from outside the checkout
+# (all of CI: `.ci/run`).
+package:
+    rm -rf /tmp/cxrdb-wheel && python3 -m venv .venv && .venv/bin/pip wheel -q --no-deps -w /tmp/cxrdb-wheel .
+    python3 -m venv /tmp/cxrdb-wheel/venv && /tmp/cxrdb-wheel/venv/bin/pip install -q /tmp/cxrdb-wheel/cxrdb-*.whl
+    cd /tmp/cxrdb-wheel && venv/bin/cxrdb demo --out demo-out && venv/bin/cxrdb check --db demo-out/catalog.duckdb --release demo-out/release
+
+# CI, as it runs on a clean machine.
+ci:
+    ./.ci/run

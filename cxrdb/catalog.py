@@ -6,6 +6,7 @@ return results to that process, which writes them in batches.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,14 @@ import pyarrow as pa
 
 from . import sqlfiles
 from .errors import CatalogLocked, CxrdbError
+
+# The on-disk format of new catalogs: DuckDB 1.0 and every later release (1.x and 2.x) open such a file.
+# DuckDB 2's default (storage version 69) is unreadable by DuckDB 1.x ("can only read versions between 64
+# and 68"). README "Which DuckDB opens a catalog" says which versions were verified.
+STORAGE_VERSION = "v1.0.0"
+
+
+LOCK_WAIT_SECONDS = 3.0  # how long an open waits for another process to let go of the file
 
 
 class Catalog:
@@ -32,25 +41,43 @@ class Catalog:
             raise CxrdbError(f"catalog {self.path} does not exist (run `cxrdb ingest` first)")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # Attach under a fixed name: DuckDB names a database after its file, and a file called
-            # release.duckdb or raw.duckdb would clash with the schemas of the same names.
-            self.con = duckdb.connect()
-            mode = " (READ_ONLY)" if read_only else ""
-            self.con.execute(f"ATTACH '{_quote(str(self.path))}' AS cxrdb{mode}")
-            self.con.execute("USE cxrdb")
-        except duckdb.IOException as exc:
-            msg = str(exc).splitlines()[0]
-            if "lock" in msg.lower():
-                raise CatalogLocked(
-                    f"catalog {self.path} is in use by another cxrdb process (a run in progress holds it until "
-                    "it ends); wait for it to finish, or work on a copy of the file"
-                ) from None
-            raise CxrdbError(f"cannot open catalog {self.path}: {msg}") from None
-        except duckdb.Error as exc:
-            raise CxrdbError(f"cannot open catalog {self.path}: {str(exc).splitlines()[0]}") from None
+        self.con = self._attach()
         if not read_only:
             self.apply_sql()
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        """Connect and attach the file, waiting out a short-lived reader (a `cxrdb status` holds its shared lock
+        for a moment; a writer starting in that moment must not fail). A run that keeps the file is refused."""
+        # Attach under a fixed name: DuckDB names a database after its file, and a file called release.duckdb or
+        # raw.duckdb would clash with the schemas of the same names. A new file is written in STORAGE_VERSION,
+        # which DuckDB 1.x reads too; an existing file keeps the format it has (one written by an older cxrdb in
+        # DuckDB 2's own format opens as before).
+        deadline = time.monotonic() + (0.0 if self.read_only else LOCK_WAIT_SECONDS)  # a reader never waits
+        while True:
+            con = duckdb.connect()
+            if self.read_only:
+                options = " (READ_ONLY)"
+            elif not self.path.exists():
+                options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+            else:
+                options = ""
+            try:
+                con.execute(f"ATTACH '{_quote(str(self.path))}' AS cxrdb{options}")
+                con.execute("USE cxrdb")
+                return con
+            except duckdb.IOException as exc:
+                con.close()
+                msg = str(exc).splitlines()[0]
+                if "lock" not in msg.lower():
+                    raise CxrdbError(f"cannot open catalog {self.path}: {msg}") from None
+                if time.monotonic() >= deadline:
+                    raise CatalogLocked(
+                        f"catalog {self.path} is in use by another cxrdb process (a run in progress holds it until "
+                        "it ends); wait for it to finish, or work on a copy of the file") from None
+                time.sleep(0.1)
+            except duckdb.Error as exc:
+                con.close()
+                raise CxrdbError(f"cannot open catalog {self.path}: {str(exc).splitlines()[0]}") from None
 
     @classmethod
     @contextmanager
@@ -74,7 +101,7 @@ class Catalog:
         """Create or refresh every schema, table and view from ``sql/`` (safe to repeat)."""
         for path in sqlfiles.layer_files():
             try:
-                self.con.execute(path.read_text(encoding="utf-8"))
+                self.con.execute(sqlfiles.text(path))
             except duckdb.Error as exc:
                 raise CxrdbError(f"{path.name}: {str(exc).splitlines()[0]}") from None
 

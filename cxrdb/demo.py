@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,19 @@ from .compare import compare, load_gold
 from .errors import CxrdbError
 
 
+def demo_dir() -> Path:
+    """The bundled demo (package data ``cxrdb/demo_data``: the top-level ``demo/`` of the checkout)."""
+    root = files("cxrdb") / "demo_data"
+    if not isinstance(root, Path):  # a zipped install: the source must be a real folder for the workers
+        raise CxrdbError(f"the bundled demo source must be unpacked on disk to build it (found {root})")
+    if not (root / "source" / "files").is_dir():
+        raise CxrdbError(f"the bundled demo source is missing from the package ({root}); reinstall cxrdb")
+    return root
+
+
 def demo_source() -> Path:
-    """The bundled MIMIC-CXR-style demo source (demo/source in the checkout)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "demo" / "source", here / "demo" / "source"):
-        if (candidate / "files").is_dir():
-            return candidate
-    raise CxrdbError("cannot find the bundled demo source (demo/source)")
+    """The bundled MIMIC-CXR-style demo source (``demo/source`` in the checkout)."""
+    return demo_dir() / "source"
 
 
 def run_demo(out: str | Path, *, workers: int | None = None, progress: Progress = _noop) -> dict[str, Any]:
@@ -25,7 +32,7 @@ def run_demo(out: str | Path, *, workers: int | None = None, progress: Progress 
     out = Path(out)
     result = build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0,
                    fmt="both", workers=workers, progress=progress)
-    gold = demo_source().parent / "gold.csv"
+    gold = demo_dir() / "gold.csv"
     if gold.is_file():
         with Catalog.open(out / "catalog.duckdb") as cat:
             load_gold(cat, gold)

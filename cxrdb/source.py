@@ -215,7 +215,6 @@ def check_source(path: str | Path) -> Path:
     """Resolve a source root and refuse one with nothing to ingest (no .dcm or .txt file under files/); stops at
     the first file found, so it costs nothing on a real source."""
     root = resolve_root(path)
-    for rel, _ in _walk(root):
-        if rel.lower().endswith((".dcm", ".txt")):
-            return root
+    for _ in _walk(root, [], {"dcm", "txt"}):
+        return root
     raise CxrdbError(f"source {path} has no .dcm or .txt files under files/: nothing to build")

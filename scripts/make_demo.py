@@ -3,7 +3,7 @@
 
 Writes a small MIMIC-CXR-style source tree::
 
-    demo/source/files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm   (byte-for-byte copies of tests/data/dicom)
+    demo/source/files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm   (tests/data/dicom files, PatientID/StudyID set)
     demo/source/files/pNN/pNNNNNNNN/sNNNNNNNN.txt              (Indiana reports in MIMIC's report layout)
 
 plus demo/manifest.csv, demo/README.md and the needed license texts under demo/licenses/. Deterministic:
@@ -318,6 +318,20 @@ def plan() -> list[Study]:
 # --- writing -----------------------------------------------------------------------------------------------
 
 
+def write_dicom(src: Path, dst: Path, subject: str, study: str) -> None:
+    """Copy one real DICOM with PatientID = subject_id and StudyID = study_id, as in MIMIC-CXR's headers.
+
+    The rest of the header and the pixel data are kept as read, in the file's own encoding (a file without
+    File Meta is written without it); only these two elements change.
+    """
+    import pydicom
+
+    ds = pydicom.dcmread(src, force=True)
+    ds.PatientID = subject
+    ds.StudyID = study
+    ds.save_as(dst, enforce_file_format=False)
+
+
 def study_dir(root: Path, st: Study) -> Path:
     return root / "files" / f"p{st.subject_id[:2]}" / f"p{st.subject_id}" / f"s{st.study_id}"
 
@@ -346,7 +360,7 @@ def build(out: Path) -> dict[str, int]:
         check_report(text, st.style)
         d.with_suffix(".txt").write_text(text, encoding="utf-8")
         for did, s in st.images:
-            shutil.copyfile(DATA / "dicom" / s.name, d / f"{did}.dcm")
+            write_dicom(DATA / "dicom" / s.name, d / f"{did}.dcm", st.subject_id, st.study_id)
 
     rows = sorted([st.subject_id, st.study_id, did, s.name, st.uid] for st in studies for did, s in st.images)
     write_csv(
@@ -376,6 +390,7 @@ def build(out: Path) -> dict[str, int]:
         "images": len(rows),
         "distinct_dicoms": len(used),
         "distinct_bytes": sum((DATA / "dicom" / n).stat().st_size for n in used),
+        "dicom_bytes": sum(p.stat().st_size for p in src_root.rglob("*.dcm")),
         "report_bytes": sum(len(render_report(reports[st.uid], st.style).encode()) for st in studies),
     }
     (out / "README.md").write_text(readme(studies, reports, figures), encoding="utf-8")
@@ -427,16 +442,18 @@ Do not edit these files by hand: edit the script and re-run it.
   public-domain OpenI gold standard) keyed by the demo study_id, for `cxrdb compare --gold`.
 - `licenses/`: license texts of the repositories the DICOM files come from.
 
-Size: {fig["distinct_dicoms"]} distinct DICOM files, {fig["distinct_bytes"]:,} distinct bytes (git
-stores identical blobs once, so the {fig["images"]} `.dcm` paths cost only that in the repository),
-plus {fig["report_bytes"]:,} bytes of reports.
+Size: {fig["images"]} `.dcm` files made from {fig["distinct_dicoms"]} distinct real DICOM files
+({fig["distinct_bytes"]:,} bytes), {fig["dicom_bytes"]:,} bytes in all, plus {fig["report_bytes"]:,} bytes of reports.
 
 ## DICOM images
 
-Every `.dcm` is a **byte-for-byte copy** of one file in `tests/data/dicom/` (see
-`tests/data/PROVENANCE.md`). Several dicom_ids reuse the same real file. The headers are unchanged, so
-PatientID, StudyInstanceUID, dates and so on inside the files do **not** match the MIMIC-style ids of
-the path (the path is the source of truth, as in MIMIC-CXR-JPG). Deliberate realistic problems:
+Every `.dcm` is a copy of one file in `tests/data/dicom/` (see `tests/data/PROVENANCE.md`) with two
+header elements set as MIMIC-CXR has them: **PatientID = the subject_id and StudyID = the study_id** of
+its path (what BigQuery users join to MIMIC-IV). Everything else, pixel data included, is the real file's,
+written in its original encoding by pydicom (no File Meta stays no File Meta; pydicom drops group length
+elements, which the edit would make wrong, and pads one odd-length PixelData to even). Several dicom_ids
+reuse the same real file. StudyInstanceUID, dates and so on still come from the real file.
+Deliberate realistic problems:
 
 - `fo-dicom__CR-MONO1-10-chest_nometa.dcm` has no File Meta at all (raw Implicit VR LE, needs
   `force=True`) and no StudyDate/StudyTime;
