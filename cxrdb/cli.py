@@ -16,9 +16,11 @@ import typer
 from . import __version__
 from .errors import CxrdbError
 
-ENVIRONMENT = """Environment: CXRDB_CATALOG sets --db; CXRDB_DEBUG=1 shows tracebacks instead of one red line;
-CXRDB_START_METHOD (fork, spawn, forkserver) sets how worker processes start (default fork); CXRDB_MALLOC_TUNE=0
-keeps glibc's default malloc thresholds in conversion workers."""
+ENVIRONMENT = (
+    "Environment: CXRDB_CATALOG sets --db; CXRDB_DEBUG=1 shows tracebacks instead of one red line; "
+    "CXRDB_START_METHOD (fork, spawn or forkserver) sets how worker processes start (default fork); "
+    "CXRDB_MALLOC_TUNE=0 keeps glibc's default malloc thresholds in conversion workers."
+)
 
 app = typer.Typer(
     rich_markup_mode="rich", no_args_is_help=True, add_completion=True,
@@ -42,6 +44,15 @@ class Dialect(StrEnum):
     auto = "auto"
     bigquery = "bigquery"
     duckdb = "duckdb"
+
+
+class UncertainAs(StrEnum):
+    """How `cxrdb evaluate` scores a predicted -1."""
+
+    keep = "keep"
+    positive = "positive"
+    negative = "negative"
+    blank = "blank"
 
 
 class ReleaseFormat(StrEnum):
@@ -270,8 +281,9 @@ def evaluate(
     gold: Annotated[Path, typer.Argument(
         help="Gold labels CSV (mimic-cxr-2.1.0-test-set-labeled.csv layout); - reads standard input.")],
     fmt: FormatOpt = OutputFormat.table,
-    uncertain_as: Annotated[str, typer.Option(
-        help="Score predicted -1 as: keep (its own class), positive (U-Ones), negative (U-Zeros) or blank.")] = "keep",
+    uncertain_as: Annotated[UncertainAs, typer.Option(
+        help="Score predicted -1 as: keep (its own class), positive (U-Ones), negative (U-Zeros) or blank.")
+    ] = UncertainAs.keep,
 ) -> None:
     """Precision, recall and F1 per observation and class against gold labels, with macro figures.
 
@@ -281,7 +293,7 @@ def evaluate(
     from . import _console
     from .evaluate import evaluate_files
 
-    result = evaluate_files(pred, gold, uncertain_as=uncertain_as)
+    result = evaluate_files(pred, gold, uncertain_as=uncertain_as.value)
     if fmt == "table":
         _console.console.print(result.to_rich())
         for note in result.notes:
