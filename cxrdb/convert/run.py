@@ -13,7 +13,7 @@ from ..atomic import is_temp_name
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
-from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one
+from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one, lost_result
 
 Progress = Callable[[str, int, int], None]
 FLUSH_ROWS = 64
@@ -104,7 +104,7 @@ def convert(
     converted = failed = 0
     stage_seconds = {"read": 0.0, "pixels": 0.0, "encode": 0.0, "write": 0.0}
     last_flush = time.monotonic()
-    for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1):
+    for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1, on_lost=lost_result):
         item = by_id[res["dicom_id"]]
         if res["ok"]:
             converted += 1

@@ -65,9 +65,15 @@ def tune_malloc() -> None:
     libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
 
 
-def convert_one(task: ConvertTask) -> dict[str, Any]:
-    """Convert one DICOM to its JPG; return the result record (see module docs). Never raises."""
-    res: dict[str, Any] = {
+def lost_result(task: ConvertTask, reason: str) -> dict[str, Any]:
+    """The failed result of a task that got none (its worker died): ``run_map``'s ``on_lost``."""
+    res = _empty_result(task)
+    res["error"] = reason
+    return res
+
+
+def _empty_result(task: ConvertTask) -> dict[str, Any]:
+    return {
         "dicom_id": getattr(task, "dicom_id", None),
         "ok": False,
         "error": None,
@@ -82,6 +88,11 @@ def convert_one(task: ConvertTask) -> dict[str, Any]:
         "t_encode": 0.0,
         "t_write": 0.0,
     }
+
+
+def convert_one(task: ConvertTask) -> dict[str, Any]:
+    """Convert one DICOM to its JPG; return the result record (see module docs). Never raises."""
+    res = _empty_result(task)
     syntax = "?"
     try:
         tune_malloc()
