@@ -195,3 +195,117 @@ def test_workers_die_with_a_killed_parent(how: str) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+# --- a real `cxrdb convert` whose worker is killed from outside ----------------------------------------------
+
+
+def _files(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "files").rglob("*")) if p.is_file()}
+
+
+def test_cli_convert_survives_a_killed_worker_and_the_rerun_completes(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    psutil = pytest.importorskip("psutil")
+    from conftest import DICOMS, dicom_id
+
+    from cxrdb.catalog import Catalog
+    from cxrdb.convert.run import convert
+    from cxrdb.ingest import ingest
+
+    root = tmp_path / "src"
+    picks = [p for p in DICOMS if p.stat().st_size > 500_000 and "undecodable" not in p.name]
+    n = 40
+    for k in range(n):
+        folder = root / "files" / "p10" / f"p100000{k // 10:02d}" / f"s5000{k:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(picks[k % len(picks)], folder / f"{dicom_id(2000 + k)}.dcm")
+    for name in ("ref", "hit"):
+        with Catalog.open(tmp_path / f"{name}.duckdb") as cat:
+            ingest(cat, root, workers=1)
+    with Catalog.open(tmp_path / "ref.duckdb") as cat:
+        convert(cat, tmp_path / "ref", workers=2)
+    db, out = tmp_path / "hit.duckdb", tmp_path / "hit"
+    cxrdb = [sys.executable, "-m", "cxrdb"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([*cxrdb, "convert", "--db", str(db), "--out", str(out), "-j", "2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(out.rglob("*.jpg"))) < 3:
+            time.sleep(0.01)
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        os.kill(workers[0].pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert len(list(out.rglob("*.jpg"))) < n, "the run went on: all but the lost image(s) converted"
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    assert "image(s) failed" in stderr + stdout
+    status = subprocess.run([*cxrdb, "status", "--db", str(db), "-f", "json"], env=env, capture_output=True,
+                            text=True, check=True)
+    failures = [f for f in json.loads(status.stdout)["failures"] if f["stage"] == "convert"]
+    assert failures and {f["error"] for f in failures} == {"worker died (killed by signal 9)"}
+    assert len(list(out.rglob("*.jpg"))) == n - len(failures)
+    again = subprocess.run([*cxrdb, "convert", "--db", str(db), "--out", str(out), "-j", "2"], env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 0 and "failed" not in again.stderr, again.stderr
+    assert _files(out) == _files(tmp_path / "ref")
+
+
+# --- Dask: a worker lost mid-run, a task that kills every worker it runs on ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+    import dask
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        yield cluster  # no Client of its own here: a second client in one process confuses distributed's loops
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def _dask_lost(item: tuple[int, frozenset[int]], reason: str) -> tuple[str, int, str]:
+    return "lost", item[0], reason
+
+
+def _slow_kill_on(item: tuple[int, frozenset[int]]) -> tuple[str, int]:
+    time.sleep(0.02)
+    return _kill_on(item)
+
+
+def test_dask_a_worker_killed_mid_run_loses_no_item_and_duplicates_none(dask_cluster) -> None:
+    dask_cluster.wait_for_workers(2, timeout=30)
+    pids = [nanny.pid for nanny in dask_cluster.workers.values()]
+    assert all(pids)
+    items = [(i, frozenset()) for i in range(60)]
+    out = []
+    for res in run_map(_slow_kill_on, items, scheduler=dask_cluster.scheduler_address, batch_size=2,
+                       on_lost=_dask_lost):
+        out.append(res)
+        if len(out) == 10:
+            os.kill(pids[0], signal.SIGKILL)
+    assert Counter(r[1] for r in out) == Counter(range(60))
+    assert {r[2] for r in out if r[0] == "lost"} <= {"worker died (Dask: every worker that ran it died)"}
+
+
+def test_dask_a_task_that_kills_its_workers_comes_back_as_lost(dask_cluster) -> None:
+    dask_cluster.wait_for_workers(2, timeout=30)
+    items = [(i, frozenset({7})) for i in range(30)]
+    out = list(run_map(_slow_kill_on, items, scheduler=dask_cluster.scheduler_address, batch_size=2,
+                       on_lost=_dask_lost))
+    assert Counter(r[1] for r in out) == Counter(range(30))
+    lost = {r[1]: r[2] for r in out if r[0] == "lost"}
+    assert {6, 7} <= set(lost)
+    assert set(lost.values()) == {"worker died (Dask: every worker that ran it died)"}
