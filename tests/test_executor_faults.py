@@ -220,7 +220,7 @@ def test_cli_convert_survives_a_killed_worker_and_the_rerun_completes(tmp_path: 
 
     root = tmp_path / "src"
     picks = [p for p in DICOMS if p.stat().st_size > 500_000 and "undecodable" not in p.name]
-    n = 40
+    n = 24
     for k in range(n):
         folder = root / "files" / "p10" / f"p100000{k // 10:02d}" / f"s5000{k:04d}"
         folder.mkdir(parents=True, exist_ok=True)
