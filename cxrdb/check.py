@@ -73,7 +73,8 @@ def verify_release(
     items = [(rel, str(out / rel)) for rel in sorted(expected)]
     if progress:
         progress("verify", 0, len(items))
-    for rel, digest in run_map(_sha256, items, workers=workers, batch_size=64):
+    for rel, digest in run_map(_sha256, items, workers=workers, batch_size=64,
+                               on_lost=lambda item, _why: _sha256(item)):  # hash it here instead
         if digest is None:
             problems["missing"].append(rel)
         elif digest != expected[rel]:

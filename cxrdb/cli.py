@@ -267,11 +267,15 @@ def label_reports(
                                    workers=workers, on_progress=advance, evidence_path=evidence, on_error=bad_row)
     if errors[0] > shown_max:
         typer.echo(f"... and {errors[0] - shown_max} more malformed rows", err=True)
+    lost_ids = result.pop("lost_ids")
     if STDIO in (str(out), str(evidence)):  # standard output holds the labels: the summary goes to stderr
         typer.echo(f"label-reports ({labeler}): " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
                                                               result.items()), err=True)
     else:
         _console.summary(f"label-reports ({labeler}) → {out}", dict(result))
+    if lost_ids:
+        raise CxrdbError(f"{result['lost']} report(s) were not labeled because their worker died (e.g. "
+                         f"{', '.join(lost_ids[:3])}); they are not in {out}: run again")
 
 
 @app.command()

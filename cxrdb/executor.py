@@ -2,6 +2,12 @@
 
 Every executor yields results as they complete (unordered); the caller, and only the caller, writes the
 catalog. Functions and items must be picklable; the function must never raise (it returns an error record).
+
+The local pool is supervised: each worker gets its batches over its own pipe, so when one dies (the OOM killer,
+a crashing decoder, ``kill -9``) exactly the batch it was running is known. That batch comes back through the
+caller's ``on_lost(item, reason)`` as error results, the batches queued behind it go to other workers, a
+replacement starts and the run goes on. Workers die with the parent (``PR_SET_PDEATHSIG`` on Linux, plus a
+thread that notices the parent gone) and never hold the parent's DuckDB files open.
 """
 
 from __future__ import annotations
@@ -9,14 +15,24 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import stat
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.connection import Connection, wait
+from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from .errors import CxrdbError, MissingDependency
 
 T = TypeVar("T")
 R = TypeVar("R")
+OnLost = Callable[[Any, str], Any]
+
+PER_WORKER = 3  # batches in flight per local worker: one running, the next ones already in its pipe
+_READY = "ready"
+_PARENT_POLL_SECONDS = 1.0
 
 
 def default_workers() -> int:
@@ -27,11 +43,8 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_init(initializer: Callable[[], Any] | None) -> None:
-    """Pool workers leave Ctrl-C to the parent (no traceback per worker), then run the caller's initializer."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if initializer is not None:
-        initializer()
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(str(text).split())[:limit]
 
 
 def _call_batch(fn: Callable[[T], R], batch: list[T]) -> list[R]:
@@ -49,6 +62,13 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+def _lost(batch: list[Any], reason: str, on_lost: OnLost | None) -> list[Any]:
+    """Error results for a batch that produced none (its worker died, or the task failed)."""
+    if on_lost is None:
+        raise CxrdbError(f"{reason}: {len(batch)} item(s) got no result")
+    return [on_lost(item, reason) for item in batch]
+
+
 def run_map(
     fn: Callable[[T], R],
     items: Iterable[T],
@@ -57,15 +77,22 @@ def run_map(
     scheduler: str | None = None,
     batch_size: int = 1,
     initializer: Callable[[], Any] | None = None,
+    on_lost: OnLost | None = None,
 ) -> Iterator[R]:
     """Yield ``fn(item)`` for every item, in completion order.
 
     ``workers`` <= 1 runs inline (no pool start-up); otherwise a local process pool of that size, or,
     when ``scheduler`` is a Dask address (``tcp://host:port``), the workers of that cluster. ``batch_size``
     groups cheap items into one task to amortise scheduling.
+
+    ``on_lost(item, reason)`` runs in this process and builds the result of an item that got none, in the
+    shape ``fn`` returns: its worker died while running its batch (``reason`` like ``"worker died (killed by
+    signal 9)"``; the pool replaces the worker and goes on), ``fn`` broke its contract and raised, or a Dask
+    task failed (``KilledWorker`` included). Without ``on_lost`` such a loss raises :class:`CxrdbError`.
+    Every item yields exactly one result. Closing the generator early stops and joins every worker.
     """
     if scheduler:
-        yield from _run_dask(fn, items, scheduler=scheduler, batch_size=batch_size)
+        yield from _run_dask(fn, items, scheduler=scheduler, batch_size=batch_size, on_lost=on_lost)
         return
     workers = default_workers() if workers is None else workers
     if workers <= 1:
@@ -74,51 +101,295 @@ def run_map(
         for item in items:
             yield fn(item)
         return
+    yield from _run_local(fn, items, workers=workers, batch_size=batch_size, initializer=initializer,
+                          on_lost=on_lost)
+
+
+# --- local supervised pool: the worker side ------------------------------------------------------------------
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, then make sure it has not died already."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - exotic libc
+            pass
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _drop_duckdb_files() -> None:
+    """A forked worker inherits the parent's DuckDB file descriptors: point them at /dev/null (read-only),
+    so the worker neither keeps the catalog or its WAL open nor could ever write to them. The numbers stay
+    taken, so no file the worker opens later gets one of them."""
+    try:
+        fds = [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:  # pragma: no cover - no /proc
+        return
+    paths: dict[int, str] = {}
+    for fd in fds:
+        try:
+            paths[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+    databases = set()
+    for fd, path in paths.items():
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and os.pread(fd, 4, 8) == b"DUCK":
+                databases.add(path)
+        except OSError:
+            continue
+    if not databases:
+        return
+    doomed = [fd for fd, path in paths.items()
+              if any(path == db or path.startswith((db + ".wal", db + ".tmp")) for db in databases)]
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in doomed:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def _read_inbox(inbox: Connection, queue: SimpleQueue, parent: int) -> None:
+    """Worker thread: move batches from the pipe into ``queue`` (so the parent's sends never wait on a worker
+    busy sending results); exit the process when the parent is gone or has closed the pipe."""
+    try:
+        while True:
+            if inbox.poll(_PARENT_POLL_SECONDS):
+                batch = inbox.recv()
+                queue.put(batch)
+                if batch is None:
+                    return
+            elif os.getppid() != parent:
+                os._exit(1)
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
+
+
+def _worker_main(inbox: Connection, outbox: Connection, fn: Callable[[Any], Any],
+                 initializer: Callable[[], Any] | None, parent_pid: int | None,
+                 inherited: list[Connection]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business: no traceback per worker
+    _die_with_parent(parent_pid)
+    for conn in inherited:  # forked: the parent's ends of every pipe, ours included (EOF must mean EOF)
+        conn.close()
+    if inherited:
+        _drop_duckdb_files()
+    queue: SimpleQueue = SimpleQueue()
+    threading.Thread(target=_read_inbox, args=(inbox, queue, os.getppid()), daemon=True).start()
+    if initializer is not None:
+        try:
+            initializer()
+        except BaseException as exc:  # reported to the parent as one line, no traceback
+            outbox.send(("init-error", _one_line(f"{type(exc).__name__}: {exc}")))
+            os._exit(1)
+    outbox.send(_READY)
+    while True:
+        batch = queue.get()
+        if batch is None:
+            return
+        try:
+            outbox.send([fn(item) for item in batch])
+        except Exception as exc:  # fn broke its contract, or a result does not pickle
+            outbox.send(("error", _one_line(f"{type(exc).__name__}: {exc}")))
+
+
+# --- local supervised pool: the parent side ------------------------------------------------------------------
+
+
+class _Worker:
+    __slots__ = ("dead", "inbox", "inflight", "outbox", "proc", "ready")
+
+    def __init__(self, proc: Any, inbox: Connection, outbox: Connection) -> None:
+        self.proc = proc
+        self.inbox = inbox  # parent writes batches
+        self.outbox = outbox  # parent reads results
+        self.inflight: deque[list[Any]] = deque()  # sent batches, in the order the worker runs them
+        self.ready = False  # initializer done: from here on, the first in-flight batch is running
+        self.dead = False
+
+
+def _death(code: int | None) -> str:
+    return f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+
+
+def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_size: int,
+               initializer: Callable[[], Any] | None, on_lost: OnLost | None) -> Iterator[R]:
     # fork: workers start with the parent's imports (numpy, OpenCV, pydicom, spaCy...) already loaded, which
     # saves ~0.5 s per worker start; they never touch the parent's DuckDB connection. CXRDB_START_METHOD
     # (spawn, forkserver) overrides it, e.g. on platforms without fork.
     method = os.environ.get("CXRDB_START_METHOD") or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     ctx = mp.get_context(method)
-    in_flight: set[Future[list[R]]] = set()
-    limit = workers * 3
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(initializer,)) as pool:
-        for batch in _batches(items, batch_size):
-            if len(in_flight) >= limit:
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield from fut.result()
-            in_flight.add(pool.submit(_call_batch, fn, batch))
-        while in_flight:
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield from fut.result()
+    fork = method == "fork"
+    me = os.getpid()
+    pool: list[_Worker] = []
+    by_key: dict[Any, _Worker] = {}
+    retry: deque[list[T]] = deque()  # batches a dead worker never started
+    source = _batches(items, batch_size)
+    exhausted = False
+    failed_starts = 0
 
+    def start() -> None:
+        in_r, in_w = ctx.Pipe(duplex=False)
+        out_r, out_w = ctx.Pipe(duplex=False)
+        inherited = [c for w in pool for c in (w.inbox, w.outbox)] + [in_w, out_r] if fork else []
+        proc = ctx.Process(target=_worker_main, args=(in_r, out_w, fn, initializer, me if method != "forkserver"
+                                                      else None, inherited), daemon=True)
+        proc.start()
+        in_r.close()
+        out_w.close()
+        w = _Worker(proc, in_w, out_r)
+        pool.append(w)
+        by_key[out_r] = by_key[proc.sentinel] = w
 
-def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch_size: int) -> Iterator[R]:
+    def handle(w: _Worker, msg: Any) -> list[R]:
+        nonlocal failed_starts
+        if type(msg) is list:
+            w.inflight.popleft()
+            return msg
+        if msg == _READY:
+            w.ready = True
+            failed_starts = 0
+            return []
+        kind, text = msg
+        if kind == "init-error":
+            raise CxrdbError(f"a worker process could not start: {text}")
+        return _lost(w.inflight.popleft(), f"worker error: {text}", on_lost)
+
+    def bury(w: _Worker) -> Iterator[R]:
+        nonlocal failed_starts
+        w.dead = True
+        while True:  # what it sent before dying is still in the pipe
+            try:
+                if not w.outbox.poll():
+                    break
+                msg = w.outbox.recv()
+            except (EOFError, OSError):
+                break
+            yield from handle(w, msg)
+        w.proc.join()
+        death = _death(w.proc.exitcode)
+        pool.remove(w)
+        del by_key[w.outbox], by_key[w.proc.sentinel]
+        w.inbox.close()
+        w.outbox.close()
+        if not w.ready:  # it ran none of its batches: they all go to other workers
+            failed_starts += 1
+            if failed_starts >= max(3, workers):
+                raise CxrdbError(f"worker processes keep dying at start-up ({death})")
+        elif w.inflight:  # the first one was running: lost; the ones queued behind it go to other workers
+            yield from _lost(w.inflight.popleft(), f"worker died ({death})", on_lost)
+        retry.extendleft(reversed(w.inflight))
+        w.inflight.clear()
+        if retry or not exhausted:
+            start()
+
     try:
-        from distributed import Client, as_completed
+        for _ in range(workers):
+            start()
+        while True:
+            for w in pool:
+                while len(w.inflight) < PER_WORKER:
+                    if retry:
+                        batch = retry.popleft()
+                    elif exhausted:
+                        break
+                    else:
+                        batch = next(source, None)
+                        if batch is None:
+                            exhausted = True
+                            break
+                    try:
+                        w.inbox.send(batch)
+                    except OSError:  # dead: its sentinel fires next; the batch goes to another worker
+                        retry.appendleft(batch)
+                        break
+                    w.inflight.append(batch)
+            if exhausted and not retry and not any(w.inflight for w in pool):
+                return
+            for key in wait(list(by_key)):
+                w = by_key.get(key)
+                if w is None or w.dead:
+                    continue
+                if key is w.outbox:
+                    try:
+                        msg = w.outbox.recv()
+                    except (EOFError, OSError):
+                        continue  # it died mid-message: its sentinel says so
+                    yield from handle(w, msg)
+                else:
+                    yield from bury(w)
+    finally:
+        _stop(pool)
+
+
+def _stop(pool: list[_Worker]) -> None:
+    """Idle workers get the end-of-work message; busy ones (an early stop) are terminated; all are joined."""
+    for w in pool:
+        if w.inflight or not w.ready:
+            w.proc.terminate()
+        else:
+            try:
+                w.inbox.send(None)
+            except OSError:
+                w.proc.terminate()
+    for w in pool:
+        w.proc.join(timeout=5)
+        if w.proc.exitcode is None:  # pragma: no cover - a worker ignoring SIGTERM
+            w.proc.kill()
+            w.proc.join()
+        w.inbox.close()
+        w.outbox.close()
+    pool.clear()
+
+
+# --- Dask -----------------------------------------------------------------------------------------------------
+
+
+def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch_size: int,
+              on_lost: OnLost | None) -> Iterator[R]:
+    try:
+        from distributed import Client, KilledWorker, as_completed
     except ImportError as exc:  # pragma: no cover - depends on environment
         raise MissingDependency("--scheduler needs Dask distributed: pip install 'cxrdb[dask]'") from exc
     try:
         client = Client(scheduler, timeout="10s")
     except OSError as exc:
         raise CxrdbError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+
+    batches: dict[str, list[T]] = {}
+
+    def collect(fut: Any) -> list[Any]:
+        batch = batches.pop(fut.key)
+        try:
+            return fut.result()
+        except KilledWorker:  # distributed retried it on other workers; every one of them died
+            return _lost(batch, "worker died (Dask: every worker that ran it died)", on_lost)
+        except Exception as exc:
+            return _lost(batch, f"worker error: {_one_line(f'{type(exc).__name__}: {exc}')}", on_lost)
+        finally:
+            fut.release()
+
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         limit = n_workers * 4
         stream = as_completed()
         pending = 0
         for batch in _batches(items, batch_size):
-            stream.add(client.submit(_call_batch, fn, batch, pure=False))
+            fut = client.submit(_call_batch, fn, batch, pure=False)
+            batches[fut.key] = batch
+            stream.add(fut)
             pending += 1
             while pending >= limit:
-                fut = next(stream)
                 pending -= 1
-                yield from fut.result()
-                fut.release()
+                yield from collect(next(stream))
         for fut in stream:
-            yield from fut.result()
-            fut.release()
+            yield from collect(fut)
     finally:
         client.close()

@@ -16,7 +16,7 @@ from ..errors import CxrdbError
 from ..executor import run_map
 from ..manifest import claim
 from .ondisk import check_jpgs
-from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one
+from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one, lost_result
 
 Progress = Callable[[str, int, int], None]
 FLUSH_ROWS = 64
@@ -119,7 +119,7 @@ def convert(
     converted = failed = 0
     stage_seconds = {"read": 0.0, "pixels": 0.0, "encode": 0.0, "write": 0.0}
     last_flush = time.monotonic()
-    for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1):
+    for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1, on_lost=lost_result):
         item = by_id[res["dicom_id"]]
         mtime = None
         if res["ok"]:

@@ -87,8 +87,15 @@ def convert_one(task: ConvertTask) -> dict[str, Any]:
     return res
 
 
-def _convert(task: ConvertTask) -> dict[str, Any]:
-    res: dict[str, Any] = {
+def lost_result(task: ConvertTask, reason: str) -> dict[str, Any]:
+    """The failed result of a task that got none (its worker died): ``run_map``'s ``on_lost``."""
+    res = _empty_result(task)
+    res["error"] = reason
+    return res
+
+
+def _empty_result(task: ConvertTask) -> dict[str, Any]:
+    return {
         "dicom_id": getattr(task, "dicom_id", None),
         "ok": False,
         "error": None,
@@ -103,6 +110,10 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
         "t_encode": 0.0,
         "t_write": 0.0,
     }
+
+
+def _convert(task: ConvertTask) -> dict[str, Any]:
+    res = _empty_result(task)
     syntax = "?"
     try:
         tune_malloc()

@@ -183,5 +183,10 @@ def _read_header(path: str) -> dict[str, Any]:
         return {"error": _one_line(f"unreadable DICOM header: {type(exc).__name__}: {exc}")}
 
 
+def lost_header(reason: str) -> dict[str, Any]:
+    """The row of a header read that got no result (its worker died): a failure, retried by the next ingest."""
+    return {"error": reason}
+
+
 def _one_line(message: str) -> str:
     return " ".join(message.split())[:300]

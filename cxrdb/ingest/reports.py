@@ -26,6 +26,11 @@ def decode_report(data: bytes) -> tuple[str, str | None]:
     return text, error
 
 
+def lost_report(reason: str) -> dict[str, Any]:
+    """The row of a report read that got no result (its worker died): a failure, retried by the next ingest."""
+    return {"error": reason, "sections": []}
+
+
 def read_report(task: tuple[str, Override | None]) -> dict[str, Any]:
     """Read, decode and section one report. Never raises."""
     path, override = task

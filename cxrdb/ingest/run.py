@@ -12,9 +12,9 @@ from ..errors import CxrdbError
 from ..executor import run_map
 from ..sections import Override, choose_text, section_text
 from ..source import SourceFile, resolve_root, scan
-from .headers import read_header
+from .headers import lost_header, read_header
 from .overrides import load_overrides
-from .reports import read_report
+from .reports import lost_report, read_report
 
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
 BATCH_ROWS = 2000
@@ -36,7 +36,9 @@ def _read_report_item(item: tuple[str, str, Override | None]) -> tuple[str, dict
 
 def _known(cat: Catalog, table: str) -> dict[str, tuple[int, int]]:
     """path -> (size, mtime) of the files a raw table already holds."""
-    return {p: (s, m) for p, s, m in cat.con.execute(f"SELECT path, file_size, file_mtime_ns FROM {table}").fetchall()}
+    return {p: (s, m) for p, s, m in cat.con.execute(  # a read whose worker died is retried
+        f"SELECT path, file_size, file_mtime_ns FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%'"
+    ).fetchall()}
 
 
 def _changed(files: list[SourceFile], known: dict[str, tuple[int, int]]) -> tuple[list[SourceFile], int]:
@@ -59,7 +61,8 @@ def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: i
     rows: list[dict[str, Any]] = []
     failed = 0
     items = [(f.rel_path, str(root / f.rel_path)) for f in todo]
-    for rel, row in run_map(_read_header_item, items, workers=workers, batch_size=64):
+    for rel, row in run_map(_read_header_item, items, workers=workers, batch_size=64,
+                            on_lost=lambda item, why: (item[0], lost_header(why))):
         f = by_rel[rel]
         row.update(dicom_id=f.dicom_id, subject_id=f.subject_id, study_id=f.study_id, path=rel,
                    file_size=f.size, file_mtime_ns=f.mtime_ns)
@@ -84,7 +87,8 @@ def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides
     sections: list[dict[str, Any]] = []
     failed = 0
     items = [(f.rel_path, str(root / f.rel_path), overrides.get(f.study_id)) for f in todo]
-    for rel, row in run_map(_read_report_item, items, workers=workers, batch_size=256):
+    for rel, row in run_map(_read_report_item, items, workers=workers, batch_size=256,
+                            on_lost=lambda item, why: (item[0], lost_report(why))):
         f = by_rel[rel]
         row.update(study_id=f.study_id, subject_id=f.subject_id, path=rel, file_size=f.size,
                    file_mtime_ns=f.mtime_ns)

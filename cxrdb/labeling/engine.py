@@ -30,13 +30,14 @@ class ReportResult:
     sentence), ``phrase``, ``observation``, ``label`` and ``rule`` (the rule that decided it, 'mention'
     for a plain positive). ``parse_failures``: mention sentences the parser could not handle (their
     mentions were decided by the fallback regex rules). ``skipped``: the mode drops this report (NegBio:
-    empty text).
+    empty text). ``lost``: why no labels came back (the worker labeling it died); such a result is never written.
     """
 
     labels: dict[str, float | None]
     evidence: list[dict[str, Any]] = field(default_factory=list)
     parse_failures: int = 0
     skipped: bool = False
+    lost: str | None = None
 
 
 @dataclass(slots=True)
@@ -200,6 +201,12 @@ def _label_chunk(item: tuple[str, int, list[str | None]]) -> tuple[int, list[Rep
     return start, get_labeler(name).label_many(texts)
 
 
+def _lost_chunk(item: tuple[str, int, list[str | None]], reason: str) -> tuple[int, list[ReportResult]]:
+    """``run_map``'s on_lost: every report of a chunk whose worker died, marked lost."""
+    _, start, texts = item
+    return start, [ReportResult(dict.fromkeys(OBSERVATIONS), lost=reason) for _ in texts]
+
+
 def iter_labels(
     texts: Iterable[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = 128
 ) -> Iterator[ReportResult]:
@@ -221,7 +228,7 @@ def iter_labels(
     chunks = _chunks(name, texts, chunk_size)
     pending: dict[int, list[ReportResult]] = {}
     next_start = 0
-    for start, results in run_map(_label_chunk, chunks, workers=workers, batch_size=1):
+    for start, results in run_map(_label_chunk, chunks, workers=workers, batch_size=1, on_lost=_lost_chunk):
         pending[start] = results
         while next_start in pending:
             done = pending.pop(next_start)

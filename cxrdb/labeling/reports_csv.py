@@ -155,6 +155,7 @@ def label_reports_csv(
     if _is_stdio(output_path) and _is_stdio(evidence_path):
         raise CxrdbError("--out and --evidence cannot both be '-' (standard output)")
     rows = written = failures = malformed = 0
+    lost: list[str] = []  # ids whose worker died: not written
 
     def bad_row(line: int, reason: str) -> None:
         nonlocal malformed
@@ -185,7 +186,9 @@ def label_reports_csv(
                 sid = ids.popleft()
                 rows += 1
                 failures += res.parse_failures
-                if not res.skipped:
+                if res.lost is not None:
+                    lost.append(sid)
+                elif not res.skipped:
                     writer.writerow([sid, *(format_label(res.labels[o]) for o in OBSERVATIONS)])
                     written += 1
                     if ev_writer is not None:
@@ -202,6 +205,7 @@ def label_reports_csv(
     if on_progress is not None:
         on_progress(rows)
     return {
-        "rows": rows, "written": written, "skipped": rows - written, "malformed": malformed,
+        "rows": rows, "written": written, "skipped": rows - written - len(lost), "malformed": malformed,
+        "lost": len(lost), "lost_ids": lost[:20],
         "parse_failures": failures, "seconds": round(time.perf_counter() - t0, 3),
     }

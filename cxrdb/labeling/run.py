@@ -78,7 +78,13 @@ def label(
     labels: list[dict[str, Any]] = []
     evidence: list[dict[str, Any]] = []
     parse_failures = dict.fromkeys(names, 0)
-    for name, ids, results in run_map(_label_chunk, items, workers=workers, batch_size=1):
+    lost = dict.fromkeys(names, 0)
+    for name, ids, results in run_map(_label_chunk, items, workers=workers, batch_size=1,
+                                      on_lost=lambda item, _why: (item[0], item[1], None)):
+        if results is None:  # its worker died: not recorded, so these stay pending and the next run labels them
+            lost[name] += len(ids)
+            progress("label", len(ids), total)
+            continue
         fp = rules_fingerprint(name)
         for sid, res in zip(ids, results, strict=True):
             parse_failures[name] += res.parse_failures
@@ -95,6 +101,8 @@ def label(
     _flush(cat, labels, evidence)
     for name in names:
         summary[f"{name}_parse_failures"] = parse_failures[name]
+        summary[f"{name}_labeled"] -= lost[name]
+        summary[f"{name}_lost"] = lost[name]
     seconds = time.perf_counter() - started
     summary["seconds"] = round(seconds, 2)
     summary["reports_per_second"] = round(total / seconds, 1) if total and seconds > 0 else 0
