@@ -41,7 +41,7 @@ class Catalog:
             raise CxrdbError(f"catalog {self.path} does not exist (run `cxrdb ingest` first)")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = self._attach()
+        self._con = self._attach()
         if not read_only:
             self.apply_sql()
 
@@ -92,7 +92,7 @@ class Catalog:
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log). A catalog this open created and nothing was
         written into (a refused command) is removed, so a refusal leaves nothing behind."""
-        self.con.close()
+        self._con.close()
         if self._new and not self._wrote:
             for path in (self.path, self.path.with_name(self.path.name + ".wal")):
                 path.unlink(missing_ok=True)
@@ -101,32 +101,32 @@ class Catalog:
         """Create or refresh every schema, table and view from ``sql/`` (safe to repeat)."""
         for path in sqlfiles.layer_files():
             try:
-                self.con.execute(sqlfiles.text(path))
+                self._con.execute(sqlfiles.text(path))
             except duckdb.Error as exc:
                 raise CxrdbError(f"{path.name}: {str(exc).splitlines()[0]}") from None
 
     # -- settings --------------------------------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:
         """A value from meta.settings, or None."""
-        row = self.con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchone()
+        row = self._con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchone()
         return None if row is None else row[0]
 
     def set_setting(self, key: str, value: str) -> None:
         """Store a value in meta.settings."""
-        self.con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [key, value])
+        self._con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [key, value])
         self._wrote = True
 
     # -- writes ----------------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Run the body as one transaction: all of it lands, or none of it."""
-        self.con.execute("BEGIN")
+        self._con.execute("BEGIN")
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        self._con.execute("COMMIT")
         self._wrote = True
 
     def delete_matching(self, table: str, rows: Sequence[dict[str, Any]], on: Sequence[str]) -> None:
@@ -136,12 +136,12 @@ class Catalog:
         schema = self.arrow_schema(table)
         key_schema = pa.schema([schema.field(c) for c in on])
         keys = pa.Table.from_pylist([{c: r[c] for c in on} for r in rows], schema=key_schema)
-        self.con.register("_keys", keys)
+        self._con.register("_keys", keys)
         try:
             match = " AND ".join(f't."{c}" = k."{c}"' for c in on)
-            self.con.execute(f"DELETE FROM {table} AS t USING _keys AS k WHERE {match}")
+            self._con.execute(f"DELETE FROM {table} AS t USING _keys AS k WHERE {match}")
         finally:
-            self.con.unregister("_keys")
+            self._con.unregister("_keys")
 
     def write_rows(self, table: str, rows: Sequence[dict[str, Any]], *, replace_on: Sequence[str] = (),
                    replace_all: bool = False) -> None:
@@ -153,7 +153,7 @@ class Catalog:
         ``replace_all`` first empties the table. Wrap in :meth:`transaction` to make it atomic.
         """
         if replace_all:
-            self.con.execute(f"DELETE FROM {table}")
+            self._con.execute(f"DELETE FROM {table}")
         if not rows:
             return
         if replace_on:
@@ -162,11 +162,11 @@ class Catalog:
             batch = pa.Table.from_pylist(list(rows), schema=self.arrow_schema(table))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise CxrdbError(f"cannot write {table}: {_one_line(str(exc))}") from None
-        self.con.register("_rows", batch)
+        self._con.register("_rows", batch)
         try:
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
         finally:
-            self.con.unregister("_rows")
+            self._con.unregister("_rows")
 
     def update_columns(self, table: str, rows: Sequence[dict[str, Any]], *, on: Sequence[str]) -> None:
         """Set, in the rows of ``table`` matching each row's ``on`` columns, that row's other columns."""
@@ -177,23 +177,45 @@ class Catalog:
         batch = pa.Table.from_pylist(list(rows), schema=pa.schema([schema.field(c) for c in names]))
         sets = ", ".join(f'"{c}" = u."{c}"' for c in names if c not in on)
         match = " AND ".join(f't."{c}" = u."{c}"' for c in on)
-        self.con.register("_updates", batch)
+        self._con.register("_updates", batch)
         try:
-            self.con.execute(f"UPDATE {table} AS t SET {sets} FROM _updates AS u WHERE {match}")
+            self._con.execute(f"UPDATE {table} AS t SET {sets} FROM _updates AS u WHERE {match}")
         finally:
-            self.con.unregister("_updates")
+            self._con.unregister("_updates")
+
+    def replace_all(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Make ``rows`` the whole content of ``table``, in one transaction."""
+        with self.transaction():
+            self.write_rows(table, rows, replace_all=True)
+
+    def prune(self, dicom_ids: Sequence[str], study_ids: Sequence[int]) -> None:
+        """Remove images and reports that left the source, with everything made from them (sql/writes/prune.sql),
+        in one transaction."""
+        self._con.register("_gone_images", pa.table({"dicom_id": pa.array(list(dicom_ids), pa.string())}))
+        self._con.register("_gone_reports", pa.table({"study_id": pa.array(list(study_ids), pa.int64())}))
+        try:
+            with self.transaction():
+                self._con.execute(sqlfiles.read("writes/prune.sql"))
+        finally:
+            self._con.unregister("_gone_images")
+            self._con.unregister("_gone_reports")
+
+    def drop_orphan_labels(self) -> None:
+        """Remove labels of studies that no longer have labeler text (sql/writes/drop_orphan_labels.sql)."""
+        with self.transaction():
+            self._con.execute(sqlfiles.read("writes/drop_orphan_labels.sql"))
 
     def arrow_schema(self, table: str) -> pa.Schema:
         """The Arrow schema of a catalog table: its columns, in order, with their types."""
         if table not in self._schemas:
-            self._schemas[table] = self.con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
+            self._schemas[table] = self._con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema
         return self._schemas[table]
 
     # -- queries ---------------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one query; return (column names, rows). Errors become one-line CxrdbErrors."""
         try:
-            cur = self.con.execute(sql, params if params is not None else [])
+            cur = self._con.execute(sql, params if params is not None else [])
             if cur.description is None:
                 return [], []
             columns = [d[0] for d in cur.description]
@@ -207,19 +229,19 @@ class Catalog:
         try:
             with warnings.catch_warnings():  # DuckDB warns that a DB-API result costs one copy; it is fetched once
                 warnings.simplefilter("ignore")
-                return self.con.execute(sql, params or []).to_arrow_table()
+                return self._con.execute(sql, params or []).to_arrow_table()
         except duckdb.Error as exc:
             raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first value of the first row of a query."""
-        row = self.con.execute(sql, params or []).fetchone()
+        row = self._con.execute(sql, params or []).fetchone()
         return None if row is None else row[0]
 
     def columns(self, table: str) -> list[str]:
         """Column names of a table, in order."""
         schema, name = table.split(".")
-        rows = self.con.execute(
+        rows = self._con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
             "ORDER BY ordinal_position",
             [schema, name],

@@ -197,8 +197,8 @@ def test_catalog_checks_catch_a_patient_in_two_splits(built) -> None:
         did, subject = cat.query("SELECT dicom_id, subject_id FROM work.split LIMIT 1")[1][0]
         other = "validate" if cat.scalar("SELECT split FROM work.split WHERE dicom_id = ?", [did]) == "train" \
             else "train"
-        cat.con.execute("INSERT INTO work.split VALUES ('extra-image', 1, ?, ?, 'hash')", [subject, other])
+        cat.query("INSERT INTO work.split VALUES ('extra-image', 1, ?, ?, 'hash')", [subject, other])
         results = {r["check"]: r for r in check_catalog(cat)}
-        cat.con.execute("DELETE FROM work.split WHERE dicom_id = 'extra-image'")
+        cat.query("DELETE FROM work.split WHERE dicom_id = 'extra-image'")
     assert results["patient_in_one_split"]["problems"] == 1
     assert results["patient_in_one_split"]["examples"][0]["subject_id"] == subject

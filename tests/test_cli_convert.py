@@ -169,9 +169,9 @@ def test_workers_read_the_source_from_a_url(tmp_path: Path) -> None:
     moved = tmp_path / "elsewhere"
     root.rename(moved)  # the workers see the data at another place than where it was ingested
     with Catalog.open(tmp_path / "url.duckdb") as cat:
-        cat.con.execute("ATTACH ? AS old (READ_ONLY)", [str(tmp_path / "local.duckdb")])
-        cat.con.execute("INSERT INTO raw.images SELECT * FROM old.raw.images")
-        cat.con.execute("DETACH old")
+        cat.query("ATTACH ? AS old (READ_ONLY)", [str(tmp_path / "local.duckdb")])
+        cat.query("INSERT INTO raw.images SELECT * FROM old.raw.images")
+        cat.query("DETACH old")
         cat.set_setting("source_root", str(root))
         summary = convert(cat, tmp_path / "url", workers=2, source_url=f"file://{moved}")
     assert summary["failed"] == 1  # only the undecodable file

@@ -18,8 +18,8 @@ def put_labels(cat: Catalog, labeler: str, labels: dict[int, dict[str, float | N
     for sid, row in labels.items():
         cols = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
-        cat.con.execute(f"INSERT INTO work.labels (study_id, labeler, text_sha256, rules, parse_failures, {cols}) "
-                        f"VALUES (?, ?, '', '', 0, {marks})", [sid, labeler, *row.values()])
+        cat.query(f"INSERT INTO work.labels (study_id, labeler, text_sha256, rules, parse_failures, {cols}) "
+                  f"VALUES (?, ?, '', '', 0, {marks})", [sid, labeler, *row.values()])
 
 
 CHEX = {1: {"Atelectasis": 1.0, "Cardiomegaly": -1.0, "Edema": None, "No Finding": None},

@@ -64,7 +64,8 @@ def test_failed_first_row_keeps_the_rest_of_the_batch(tmp_path: Path, table: str
             cat.write_rows(table, [failed, good])
         key = next(iter(good))
         cols = ", ".join(f'"{c}"' for c in check)
-        row = cat.con.execute(f'SELECT {cols} FROM {table} WHERE "{key}" = ?', [good[key]]).fetchone()
+        _, rows = cat.query(f'SELECT {cols} FROM {table} WHERE "{key}" = ?', [good[key]])
+        row = rows[0]
     want = tuple(good.get(c) for c in check)
     if "header" in check:  # JSON comes back as text
         row = tuple(str(v) if c == "header" else v for c, v in zip(check, row, strict=True))
@@ -89,8 +90,8 @@ def test_ingest_keeps_headers_when_the_first_file_of_a_batch_is_truncated(tmp_pa
         shutil.copyfile(good[0], study / f"{dicom_id(n)}.dcm")
     with Catalog.open(tmp_path / "c.duckdb") as cat:
         summary = ingest(cat, tmp_path / "src", workers=1)
-        rows, failed, with_rows = cat.con.execute(
-            'SELECT count(*), count(error), count("Rows") FROM raw.images').fetchone()
+        _, counts = cat.query('SELECT count(*), count(error), count("Rows") FROM raw.images')
+        rows, failed, with_rows = counts[0]
         _, meta = cat.query('SELECT count("Rows"), count(ViewPosition) FROM release.metadata')
     assert summary["images_failed"] == 1
     assert (rows, failed, with_rows) == (23, 1, 22)

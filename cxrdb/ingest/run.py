@@ -36,9 +36,9 @@ def _read_report_item(item: tuple[str, str, Override | None]) -> tuple[str, dict
 
 def _known(cat: Catalog, table: str) -> dict[str, tuple[int, int]]:
     """path -> (size, mtime) of the files a raw table already holds."""
-    return {p: (s, m) for p, s, m in cat.con.execute(  # a read whose worker died is retried
-        f"SELECT path, file_size, file_mtime_ns FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%'"
-    ).fetchall()}
+    _, rows = cat.query(  # a read whose worker died is retried
+        f"SELECT path, file_size, file_mtime_ns FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%'")
+    return {p: (s, m) for p, s, m in rows}
 
 
 def _changed(files: list[SourceFile], known: dict[str, tuple[int, int]]) -> tuple[list[SourceFile], int]:
@@ -119,14 +119,13 @@ def _apply_overrides(cat: Catalog, overrides: dict[int, Override], digest: str) 
     """Store the overrides; return the study ids whose choice must be recomputed."""
     if cat.get_setting("overrides_sha256") == digest:
         return set()
-    before = {r[0] for r in cat.con.execute("SELECT study_id FROM raw.section_overrides").fetchall()}
-    cat.con.execute("DELETE FROM raw.section_overrides")
-    if overrides:
-        cat.con.executemany(
-            "INSERT INTO raw.section_overrides VALUES (?, ?, ?, ?)",
-            [(k, o.section, o.start, o.end) for k, o in sorted(overrides.items())],
-        )
-    cat.set_setting("overrides_sha256", digest)
+    _, rows = cat.query("SELECT study_id FROM raw.section_overrides")
+    before = {r[0] for r in rows}
+    with cat.transaction():
+        cat.write_rows("raw.section_overrides", [
+            {"study_id": k, "section": o.section, "start_char": o.start, "end_char": o.end}
+            for k, o in sorted(overrides.items())], replace_all=True)
+        cat.set_setting("overrides_sha256", digest)
     return before | set(overrides)
 
 
@@ -134,34 +133,30 @@ def _rechoose(cat: Catalog, study_ids: set[int], overrides: dict[int, Override])
     """Recompute the chosen text of already-ingested reports whose override changed."""
     if not study_ids:
         return
-    rows = cat.con.execute(
+    _, rows = cat.query(
         "SELECT study_id, text FROM raw.reports WHERE error IS NULL AND study_id IN (SELECT unnest(?))",
-        [sorted(study_ids)],
-    ).fetchall()
+        [sorted(study_ids)])
+    updates = []
     for study_id, text in rows:
         name, chosen = choose_text(text, section_text(text), overrides.get(study_id))
-        cat.con.execute("UPDATE raw.reports SET section = ?, labeler_text = ? WHERE study_id = ?",
-                        [name, chosen, study_id])
+        updates.append({"study_id": study_id, "section": name, "labeler_text": chosen})
+    with cat.transaction():
+        cat.update_columns("raw.reports", updates, on=("study_id",))
 
 
 def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool) -> dict[str, int]:
     """Count (and with ``prune`` delete) catalog rows whose source file is gone."""
     present_images = {f.rel_path for f in images}
     present_reports = {f.rel_path for f in reports}
-    gone_images = [(d, p) for d, p in cat.con.execute("SELECT dicom_id, path FROM raw.images").fetchall()
-                   if p not in present_images]
-    gone_reports = [(s, p) for s, p in cat.con.execute("SELECT study_id, path FROM raw.reports").fetchall()
-                    if p not in present_reports]
+    _, image_rows = cat.query("SELECT dicom_id, path FROM raw.images")
+    _, report_rows = cat.query("SELECT study_id, path FROM raw.reports")
+    gone_images = [(d, p) for d, p in image_rows if p not in present_images]
+    gone_reports = [(s, p) for s, p in report_rows if p not in present_reports]
     if prune and (gone_images or gone_reports):
         ids = [d for d, _ in gone_images]
-        studies = [s for s, _ in gone_reports]
-        jpgs = cat.con.execute("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
-                               "(SELECT unnest(?))", [ids]).fetchall()
-        with cat.transaction():
-            for table in ("raw.images", "work.jpg", "work.split"):
-                cat.con.execute(f"DELETE FROM {table} WHERE dicom_id IN (SELECT unnest(?))", [ids])
-            for table in ("raw.reports", "raw.report_sections", "work.labels", "work.label_evidence"):
-                cat.con.execute(f"DELETE FROM {table} WHERE study_id IN (SELECT unnest(?))", [studies])
+        _, jpgs = cat.query("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
+                            "(SELECT unnest(?))", [ids])
+        cat.prune(ids, [s for s, _ in gone_reports])
         for root, rel in jpgs:
             (Path(root) / rel).unlink(missing_ok=True)
     key = "pruned" if prune else "missing"
@@ -204,15 +199,12 @@ def ingest(
         override_map, digest = load_overrides(overrides)
         recompute = _apply_overrides(cat, override_map, digest)
     else:
-        override_map = {r[0]: Override(r[1], r[2], r[3]) for r in cat.con.execute(
-            "SELECT study_id, section, start_char, end_char FROM raw.section_overrides").fetchall()}
+        _, rows = cat.query("SELECT study_id, section, start_char, end_char FROM raw.section_overrides")
+        override_map = {r[0]: Override(r[1], r[2], r[3]) for r in rows}
 
-    cat.con.execute("DELETE FROM raw.source_problems")
-    if listing.problems:
-        cat.con.executemany("INSERT OR REPLACE INTO raw.source_problems VALUES (?, ?)", listing.problems)
-    cat.con.execute("DELETE FROM raw.source_warnings")
-    if listing.warnings:
-        cat.con.executemany("INSERT OR REPLACE INTO raw.source_warnings VALUES (?, ?)", listing.warnings)
+    # one row per path (the last reason wins, as INSERT OR REPLACE did)
+    cat.replace_all("raw.source_problems", [{"path": p, "error": e} for p, e in dict(listing.problems).items()])
+    cat.replace_all("raw.source_warnings", [{"path": p, "warning": w} for p, w in dict(listing.warnings).items()])
     summary: dict[str, Any] = {}
     summary.update(_ingest_images(cat, root, listing.images, workers, progress))
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))

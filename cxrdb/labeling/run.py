@@ -56,9 +56,7 @@ def label(
     """Label the catalog's studies with each labeler; return counts."""
     started = time.perf_counter()
     names = [get_config(n).name for n in labelers]
-    cat.con.execute("DELETE FROM work.labels WHERE study_id NOT IN (SELECT study_id FROM stg.reports "
-                    "WHERE labeler_text <> '')")
-    cat.con.execute("DELETE FROM work.label_evidence WHERE study_id NOT IN (SELECT study_id FROM work.labels)")
+    cat.drop_orphan_labels()
     items: list[tuple[str, list[int], list[str]]] = []
     hashes: dict[int, str] = {}
     summary: dict[str, Any] = {"studies_with_text": cat.scalar("SELECT count(*) FROM stg.reports "
