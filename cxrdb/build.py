@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,45 @@ from .labeling.run import LABELERS, label
 from .locks import release_lock
 from .manifest import EXTRAS, SUMS, TEST_SET, claim, owns, strays, walk_release, write_checksums
 from .preflight import readable_file, writable_target
+from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
 from .source import check_source
 from .split import split
 from .status import status
 
-Progress = Callable[[str, int, int | None], None]
 
+@dataclass(frozen=True)
+class BuildResult(StageResult):
+    """What a build made: counts per stage, rows per release file, and what needs a look (failures, JPGs left out
+    because they changed on disk, stray files)."""
 
-def _noop(task: str, advance: int, total: int | None) -> None:
-    return None
+    release: str
+    catalog: str
+    images: int
+    reports: int
+    jpgs: int
+    converted_now: int
+    labeled_now: int
+    splits: dict[str, str]
+    files: dict[str, int]
+    files_in_sums: int
+    jpgs_left_out: int
+    strays: int
+    failed_items: int
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"release": self.release, "catalog": self.catalog, "images": self.images,
+                                  "reports": self.reports, "jpgs": self.jpgs, "converted now": self.converted_now,
+                                  "labeled now": self.labeled_now}
+        values.update({f"split {k}": v for k, v in self.splits.items()})
+        values.update({name: f"{n} rows" for name, n in self.files.items()})
+        values["files in SHA256SUMS.txt"] = self.files_in_sums
+        if self.jpgs_left_out:
+            values["JPGs left out (missing or changed on disk)"] = self.jpgs_left_out
+        if self.strays:
+            values["stray files (not listed)"] = self.strays
+        return {**values, "failed items": self.failed_items, "seconds": self.seconds}
 
 
 def default_catalog(out: Path) -> Path:
@@ -69,8 +98,8 @@ def build(
     workers: int | None = None,
     scheduler: str | None = None,
     force: bool = False,
-    progress: Progress = _noop,
-) -> dict[str, Any]:
+    progress: Progress = no_progress,
+) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
 
     Every argument is checked before any work; the release folder is locked for the run (a second build into it
@@ -112,22 +141,9 @@ def build(
         stray, _ = strays(cat, out, [*table_files(), SUMS])
         st = status(cat)
         failures = len(st.failures)
-    summary: dict[str, Any] = {
-        "release": str(out),
-        "catalog": str(db),
-        "images": ingested["images"],
-        "reports": ingested["reports"],
-        "jpgs": converted["converted"] + converted["up_to_date"],
-        "converted now": converted["converted"],
-        "labeled now": labeled["chexpert_labeled"] + labeled["negbio_labeled"],
-    }
-    summary.update({f"split {k}": v for k, v in split_summary.items() if k in ("train", "validate", "test")})
-    summary.update({name: f"{n} rows" for name, n in written.items()})
-    summary["files in SHA256SUMS.txt"] = n_files
-    if exported.jpgs.stale:
-        summary["JPGs left out (missing or changed on disk)"] = len(exported.jpgs.stale)
-    if stray:
-        summary["stray files (not listed)"] = len(stray)
-    summary["failed items"] = failures
-    summary["seconds"] = round(time.perf_counter() - started, 1)
-    return summary
+    return BuildResult(
+        release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,
+        jpgs=converted.converted + converted.up_to_date, converted_now=converted.converted,
+        labeled_now=labeled.labeled, splits=split_summary.splits, files=written, files_in_sums=n_files,
+        jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
+        seconds=round(time.perf_counter() - started, 1))

@@ -131,7 +131,7 @@ def ingest(
     with Catalog.open(db) as cat, _tracked(db, "ingest") as bar:
         result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, prune=prune,
                             progress=bar)
-    _console.summary("ingest", result)
+    _console.summary("ingest", result.summary())
 
 
 @app.command()
@@ -194,7 +194,7 @@ def convert(
     with release_lock(out.expanduser().resolve()), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
                              source_url=source_url, progress=bar)
-    _console.summary(f"convert → {out}", result)
+    _console.summary(f"convert → {out}", result.summary())
     if result["failed"]:
         _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")
         if strict:
@@ -220,7 +220,7 @@ def label(
 
     with Catalog.open(db) as cat, _tracked(db, "label") as bar:
         result = run_label(cat, labeler or LABELERS, workers=workers, progress=bar)
-    _console.summary("label", result)
+    _console.summary("label", result.summary())
 
 
 @app.command("label-reports")
@@ -339,8 +339,10 @@ def split(
         help="Labeled test-set CSV (study_id, ...): those studies' patients go to test.")] = None,
     validate_patients: Annotated[int | None, typer.Option(
         help="Exactly this many new patients to validate (instead of --validate-fraction).")] = None,
-    validate_fraction: Annotated[float, typer.Option(help="Share of new patients to validate.")] = 0.0076,
-    test_fraction: Annotated[float, typer.Option(help="Share of new patients to test.")] = 0.0045,
+    validate_fraction: Annotated[float | None, typer.Option(
+        help="Share of new patients to validate (default: the published split's share).")] = None,
+    test_fraction: Annotated[float | None, typer.Option(
+        help="Share of new patients to test (default: the published split's share).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the patient hash.")] = 0,
 ) -> None:
     """Assign every image to train / validate / test by patient (no patient in two splits).
@@ -349,13 +351,15 @@ def split(
     """
     from . import _console
     from .catalog import Catalog
+    from .split import TEST_FRACTION, VALIDATE_FRACTION
     from .split import split as run_split
 
     with Catalog.open(db) as cat:
         result = run_split(cat, published=published, test_set=test_set, seed=seed,
-                           validate_fraction=validate_fraction, test_fraction=test_fraction,
+                           validate_fraction=VALIDATE_FRACTION if validate_fraction is None else validate_fraction,
+                           test_fraction=TEST_FRACTION if test_fraction is None else test_fraction,
                            validate_patients=validate_patients)
-    _console.summary("split", result)
+    _console.summary("split", result.summary())
 
 
 @app.command()
@@ -508,7 +512,7 @@ def build(
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
                            progress=bar)
-    _console.summary(f"build → {out}", result)
+    _console.summary(f"build → {out}", result.summary())
 
 
 @app.command()

@@ -6,10 +6,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .build import Progress, _noop, build
+from .build import build
 from .catalog import Catalog
 from .compare import compare, load_gold
 from .errors import CxrdbError
+from .progress import Progress, no_progress
 
 
 def demo_dir() -> Path:
@@ -27,11 +28,11 @@ def demo_source() -> Path:
     return demo_dir() / "source"
 
 
-def run_demo(out: str | Path, *, workers: int | None = None, progress: Progress = _noop) -> dict[str, Any]:
+def run_demo(out: str | Path, *, workers: int | None = None, progress: Progress = no_progress) -> dict[str, Any]:
     """Build the demo release into ``out/release`` with its catalog at ``out/catalog.duckdb``."""
     out = Path(out)
-    result = build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0,
-                   fmt="both", workers=workers, progress=progress)
+    result = dict(build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0,
+                   fmt="both", workers=workers, progress=progress))
     gold = demo_dir() / "gold.csv"
     if gold.is_file():
         with Catalog.open(out / "catalog.duckdb") as cat:

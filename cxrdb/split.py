@@ -12,14 +12,34 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import sqlfiles
 from .catalog import Catalog
 from .errors import CxrdbError
+from .progress import StageResult
 
 SPLITS = ("train", "validate", "test")
+
+# The published split's shares of patients (MIMIC-CXR-JPG 2.0.0: 500 validate and 293 test patients of 65,379),
+# used for patients that no published or test-set file places.
+VALIDATE_FRACTION = 0.0076
+TEST_FRACTION = 0.0045
+
+
+@dataclass(frozen=True)
+class SplitResult(StageResult):
+    """Images, studies and patients per split (``splits``), and how the published file was used."""
+
+    splits: dict[str, str]
+    published_assignments_kept: int
+    published_not_in_catalog: int
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.splits, "published_assignments_kept": self.published_assignments_kept,
+                "published_not_in_catalog": self.published_not_in_catalog}
 
 
 def patient_hash(seed: int, subject_id: int) -> float:
@@ -74,8 +94,8 @@ def assign(
     published: dict[str, str] | None = None,
     test_studies: set[int] | None = None,
     seed: int = 0,
-    validate_fraction: float = 0.0076,
-    test_fraction: float = 0.0045,
+    validate_fraction: float = VALIDATE_FRACTION,
+    test_fraction: float = TEST_FRACTION,
     validate_patients: int | None = None,
 ) -> list[dict[str, Any]]:
     """Assign every (dicom_id, study_id, subject_id) image a split; a pure function of its inputs."""
@@ -115,10 +135,10 @@ def split(
     published: str | Path | None = None,
     test_set: str | Path | None = None,
     seed: int = 0,
-    validate_fraction: float = 0.0076,
-    test_fraction: float = 0.0045,
+    validate_fraction: float = VALIDATE_FRACTION,
+    test_fraction: float = TEST_FRACTION,
     validate_patients: int | None = None,
-) -> dict[str, Any]:
+) -> SplitResult:
     """Compute and store the split of every readable image; return counts per split."""
     _, images = cat.query("SELECT dicom_id, study_id, subject_id FROM stg.images ORDER BY dicom_id")
     pub = read_published(published) if published else {}
@@ -138,7 +158,7 @@ def split(
     _, counts = cat.query(
         "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM release.split "
         "GROUP BY split ORDER BY split")
-    summary: dict[str, Any] = {s: f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts}
-    summary["published_assignments_kept"] = sum(1 for r in rows if r["origin"] == "published")
-    summary["published_not_in_catalog"] = len(set(pub) - {r["dicom_id"] for r in rows})
-    return summary
+    return SplitResult(
+        splits={s: f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts},
+        published_assignments_kept=sum(1 for r in rows if r["origin"] == "published"),
+        published_not_in_catalog=len(set(pub) - {r["dicom_id"] for r in rows}))

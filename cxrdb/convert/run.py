@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +14,33 @@ from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
 from ..manifest import claim
+from ..progress import Progress, StageResult, no_progress
 from .ondisk import check_jpgs
 from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one, lost_result
 
-Progress = Callable[[str, int, int], None]
 FLUSH_ROWS = 64
 FLUSH_SECONDS = 2.0
-
-
-def _noop(task: str, advance: int, total: int) -> None:
-    return None
 
 
 def jpg_path(dcm_path: str) -> str:
     """files/pNN/.../<dicom_id>.dcm -> files/pNN/.../<dicom_id>.jpg (the published layout)."""
     return dcm_path[: -len(".dcm")] + ".jpg"
+
+
+@dataclass(frozen=True)
+class ConvertResult(StageResult):
+    """What a conversion run did. ``jpgs_replaced_on_disk``: current JPGs found missing or changed and converted
+    again; ``extra``: seconds the workers spent per step (read, pixels, encode, write)."""
+
+    images: int
+    converted: int
+    up_to_date: int
+    failed: int
+    seconds: float
+    images_per_second: float
+    jpgs_replaced_on_disk: int | None = None
+    temp_files_removed: int | None = None
+    extra: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,8 +106,8 @@ def convert(
     scheduler: str | None = None,
     retry_failed: bool = True,
     source_url: str | None = None,
-    progress: Progress = _noop,
-) -> dict[str, Any]:
+    progress: Progress = no_progress,
+) -> ConvertResult:
     """Write ``out/files/.../<dicom_id>.jpg`` for every ingested image that is not already current.
 
     ``source_url`` is where the workers find the source instead of the ingested folder: another mount point,
@@ -155,17 +166,9 @@ def convert(
         progress("convert", 1, len(tasks))
     _flush(cat, pending)
     seconds = time.perf_counter() - started
-    summary: dict[str, Any] = {
-        "images": current + failed_kept + len(tasks),
-        "converted": converted,
-        "up_to_date": current,
-        "failed": failed + failed_kept,
-        "seconds": round(seconds, 2),
-        "images_per_second": round(converted / seconds, 1) if seconds > 0 and converted else 0,
-    }
-    if planned.stale_on_disk:
-        summary["jpgs_replaced_on_disk"] = planned.stale_on_disk  # missing or changed since they were written
-    if swept:
-        summary["temp_files_removed"] = swept
-    summary.update({f"worker_{k}_s": round(v, 2) for k, v in stage_seconds.items()})
-    return summary
+    return ConvertResult(
+        images=current + failed_kept + len(tasks), converted=converted, up_to_date=current,
+        failed=failed + failed_kept, seconds=round(seconds, 2),
+        images_per_second=round(converted / seconds, 1) if seconds > 0 and converted else 0,
+        jpgs_replaced_on_disk=planned.stale_on_disk or None, temp_files_removed=swept or None,
+        extra={f"worker_{k}_s": round(v, 2) for k, v in stage_seconds.items()})

@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
+from ..progress import Progress, StageResult, no_progress
 from ..sections import Override, choose_text, section_text
 from ..source import SourceFile, resolve_root, scan
 from .headers import lost_header, read_header
 from .overrides import load_overrides
 from .reports import lost_report, read_report
 
-Progress = Callable[[str, int, int], None]  # (task, advance, total)
 BATCH_ROWS = 2000
 
 
-def _noop(task: str, advance: int, total: int) -> None:
-    return None
+@dataclass(frozen=True)
+class IngestResult(StageResult):
+    """What an ingest run did: files found, failed, source problems and warnings; ``extra`` has the details
+    (read / new / updated / unchanged per kind, and missing or pruned files)."""
+
+    images: int
+    reports: int
+    images_failed: int
+    reports_failed: int
+    other_problems: int
+    source_warnings: int
+    seconds: float
+    extra: dict[str, int] = field(default_factory=dict)
 
 
 def _read_header_item(item: tuple[str, str]) -> tuple[str, dict[str, Any]]:
@@ -171,8 +182,8 @@ def ingest(
     overrides: str | Path | None = None,
     workers: int | None = None,
     prune: bool = False,
-    progress: Progress = _noop,
-) -> dict[str, Any]:
+    progress: Progress = no_progress,
+) -> IngestResult:
     """Ingest DICOM headers and reports from ``source`` (reports from ``reports`` when given).
 
     Unchanged files (same size and mtime) are skipped; changed ones are re-read and replaced. Files the
@@ -210,7 +221,6 @@ def ingest(
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
     _rechoose(cat, recompute, override_map)
     summary.update(_missing(cat, listing.images, listing.reports, prune))
-    summary["other_problems"] = len(listing.problems)
-    summary["source_warnings"] = len(listing.warnings)
-    summary["seconds"] = round(time.perf_counter() - started, 3)
-    return summary
+    core = {k: summary.pop(k) for k in ("images", "reports", "images_failed", "reports_failed")}
+    return IngestResult(**core, other_problems=len(listing.problems), source_warnings=len(listing.warnings),
+                        seconds=round(time.perf_counter() - started, 3), extra=summary)

@@ -8,24 +8,55 @@ rules changed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Catalog
 from ..executor import run_map
+from ..progress import Progress, StageResult, no_progress
 from .config import OBSERVATIONS, get_config
 from .engine import ReportResult, get_labeler
 from .fingerprint import rules_fingerprint  # re-exported: the public name
 
-Progress = Callable[[str, int, int], None]
 CHUNK = 64
 FLUSH_REPORTS = 2000
 LABELERS = ("chexpert", "negbio")
 __all__ = ["LABELERS", "label", "rules_fingerprint"]
 
 
-def _noop(task: str, advance: int, total: int) -> None:
-    return None
+@dataclass(frozen=True)
+class LabelerCounts:
+    """One labeler's share of a run: studies already current, labeled now, lost to a dead worker (still pending),
+    and mention sentences the parser could not handle."""
+
+    name: str
+    up_to_date: int
+    labeled: int
+    lost: int
+    parse_failures: int
+
+
+@dataclass(frozen=True)
+class LabelResult(StageResult):
+    """What a labeling run did, per labeler (``labelers``) and in total (``labeled``)."""
+
+    studies_with_text: int
+    labelers: tuple[LabelerCounts, ...]
+    seconds: float
+    reports_per_second: float
+
+    @property
+    def labeled(self) -> int:
+        """Studies labeled now, over every labeler."""
+        return sum(c.labeled for c in self.labelers)
+
+    def summary(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"studies_with_text": self.studies_with_text}
+        for c in self.labelers:
+            values.update({f"{c.name}_up_to_date": c.up_to_date, f"{c.name}_labeled": c.labeled,
+                           f"{c.name}_lost": c.lost, f"{c.name}_parse_failures": c.parse_failures})
+        return {**values, "seconds": self.seconds, "reports_per_second": self.reports_per_second}
 
 
 
@@ -51,23 +82,24 @@ def label(
     labelers: Sequence[str] = LABELERS,
     *,
     workers: int | None = None,
-    progress: Progress = _noop,
-) -> dict[str, Any]:
+    progress: Progress = no_progress,
+) -> LabelResult:
     """Label the catalog's studies with each labeler; return counts."""
     started = time.perf_counter()
-    names = [get_config(n).name for n in labelers]
+    names = list(dict.fromkeys(get_config(n).name for n in labelers))
     cat.drop_orphan_labels()
     items: list[tuple[str, list[int], list[str]]] = []
     hashes: dict[int, str] = {}
-    summary: dict[str, Any] = {"studies_with_text": cat.scalar("SELECT count(*) FROM stg.reports "
-                                                               "WHERE labeler_text <> ''")}
+    studies = cat.scalar("SELECT count(*) FROM stg.reports WHERE labeler_text <> ''")
+    up_to_date: dict[str, int] = {}
+    todo_count: dict[str, int] = {}
     for name in names:
         _, rows = cat.query("SELECT study_id, text, text_sha256, state = 'current' FROM plan.labels(?, ?) "
                             "ORDER BY study_id", [name, rules_fingerprint(name)])
         todo = [(sid, text) for sid, text, _, current in rows if not current]
         hashes.update((sid, sha) for sid, _, sha, current in rows if not current)
-        summary[f"{name}_up_to_date"] = len(rows) - len(todo)
-        summary[f"{name}_labeled"] = len(todo)
+        up_to_date[name] = len(rows) - len(todo)
+        todo_count[name] = len(todo)
         for i in range(0, len(todo), CHUNK):
             chunk = todo[i : i + CHUNK]
             items.append((name, [s for s, _ in chunk], [t for _, t in chunk]))
@@ -97,11 +129,6 @@ def label(
             _flush(cat, labels, evidence)
         progress("label", len(ids), total)
     _flush(cat, labels, evidence)
-    for name in names:
-        summary[f"{name}_parse_failures"] = parse_failures[name]
-        summary[f"{name}_labeled"] -= lost[name]
-        summary[f"{name}_lost"] = lost[name]
     seconds = time.perf_counter() - started
-    summary["seconds"] = round(seconds, 2)
-    summary["reports_per_second"] = round(total / seconds, 1) if total and seconds > 0 else 0
-    return summary
+    counts = tuple(LabelerCounts(n, up_to_date[n], todo_count[n] - lost[n], lost[n], parse_failures[n]) for n in names)
+    return LabelResult(studies, counts, round(seconds, 2), round(total / seconds, 1) if total and seconds > 0 else 0)
