@@ -15,6 +15,8 @@ from .errors import CxrdbError
 from .executor import run_map
 from .manifest import SUMS, walk_release
 
+HASH_TASK = 64  # files hashed per worker task
+
 # published file -> its exact header line
 HEADERS = {
     "mimic-cxr-2.0.0-metadata.csv.gz": "dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,"
@@ -73,7 +75,7 @@ def verify_release(
     items = [(rel, str(out / rel)) for rel in sorted(expected)]
     if progress:
         progress("verify", 0, len(items))
-    for rel, digest in run_map(_sha256, items, workers=workers, batch_size=64,
+    for rel, digest in run_map(_sha256, items, workers=workers, batch_size=HASH_TASK,
                                on_lost=lambda item, _why: _sha256(item)):  # hash it here instead
         if digest is None:
             problems["missing"].append(rel)

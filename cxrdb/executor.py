@@ -30,6 +30,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 OnLost = Callable[[Any, str], Any]
 
+DASK_PER_WORKER = 4  # tasks in flight per Dask worker: its queue never runs dry between round trips
 PER_WORKER = 3  # batches in flight per local worker: one running, the next ones already in its pipe
 _READY = "ready"
 _PARENT_POLL_SECONDS = 1.0
@@ -51,7 +52,7 @@ def _call_batch(fn: Callable[[T], R], batch: list[T]) -> list[R]:
     return [fn(item) for item in batch]
 
 
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:
         batch.append(item)
@@ -231,7 +232,7 @@ def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_
     pool: list[_Worker] = []
     by_key: dict[Any, _Worker] = {}
     retry: deque[list[T]] = deque()  # batches a dead worker never started
-    source = _batches(items, batch_size)
+    source = batched(items, batch_size)
     exhausted = False
     failed_starts = 0
 
@@ -378,10 +379,10 @@ def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch
 
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        limit = n_workers * 4
+        limit = n_workers * DASK_PER_WORKER
         stream = as_completed()
         pending = 0
-        for batch in _batches(items, batch_size):
+        for batch in batched(items, batch_size):
             fut = client.submit(_call_batch, fn, batch, pure=False)
             batches[fut.key] = batch
             stream.add(fut)

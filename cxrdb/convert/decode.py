@@ -70,7 +70,6 @@ class Decoded:
     photometric: str
     correct_bits: int | None  # BitsStored to apply pydicom's unused-bit correction with (native views only)
     decoder: str
-    syntax: str
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -277,7 +276,6 @@ def _native_view(ds: Dataset) -> Decoded | None:
         photometric=str(ds.get("PhotometricInterpretation", "")),
         correct_bits=stored if stored < bits else None,
         decoder="native",
-        syntax=ts.name,
     )
 
 
@@ -312,5 +310,5 @@ def decode(ds: Dataset, plugin: str | None = None) -> Decoded:
         if arr.ndim != 2:
             raise UnsupportedImage(f"unsupported pixel array shape {arr.shape}")
         label = decoder_label(name, ts) if name else "pydicom"
-        return Decoded(array=arr, photometric=photometric, correct_bits=None, decoder=label, syntax=ts.name)
+        return Decoded(array=arr, photometric=photometric, correct_bits=None, decoder=label)
     raise UndecodableError(one_line("; ".join(reasons)) or "no decoder available")

@@ -51,6 +51,9 @@ class ConvertTask:
 
 
 _tuned = False
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers (malloc.h)
+MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024  # glibc's maximum on 64-bit: image buffers stay in the heap
+TRIM_THRESHOLD_BYTES = 512 * 1024 * 1024  # freed memory is kept for the next image up to this much
 
 
 def tune_malloc() -> None:
@@ -69,9 +72,8 @@ def tune_malloc() -> None:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # pragma: no cover - not glibc
         return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-    libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
+    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
 
 
 def convert_one(task: ConvertTask) -> dict[str, Any]:

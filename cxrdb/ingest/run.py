@@ -17,7 +17,9 @@ from .headers import lost_header, read_header
 from .overrides import load_overrides
 from .reports import lost_report, read_report
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 2000  # rows per catalog transaction
+HEADER_TASK = 64  # headers per worker task
+REPORT_TASK = 256  # reports per worker task (cheaper than headers)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: i
     rows: list[dict[str, Any]] = []
     failed = 0
     items = [(f.rel_path, str(root / f.rel_path)) for f in todo]
-    for rel, row in run_map(_read_header_item, items, workers=workers, batch_size=64,
+    for rel, row in run_map(_read_header_item, items, workers=workers, batch_size=HEADER_TASK,
                             on_lost=lambda item, why: (item[0], lost_header(why))):
         f = by_rel[rel]
         row.update(dicom_id=f.dicom_id, subject_id=f.subject_id, study_id=f.study_id, path=rel,
@@ -98,7 +100,7 @@ def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides
     sections: list[dict[str, Any]] = []
     failed = 0
     items = [(f.rel_path, str(root / f.rel_path), overrides.get(f.study_id)) for f in todo]
-    for rel, row in run_map(_read_report_item, items, workers=workers, batch_size=256,
+    for rel, row in run_map(_read_report_item, items, workers=workers, batch_size=REPORT_TASK,
                             on_lost=lambda item, why: (item[0], lost_report(why))):
         f = by_rel[rel]
         row.update(study_id=f.study_id, subject_id=f.subject_id, path=rel, file_size=f.size,

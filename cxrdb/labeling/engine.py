@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..executor import default_workers, run_map
+from ..executor import batched, default_workers, run_map
 from .aggregate import aggregate
 from .classify import NEGATIVE, Classifier
 from .clean import clean_text
@@ -19,6 +19,8 @@ from .sentences import split_sentences
 
 STAGES = ("load", "split", "match", "parse", "classify", "aggregate")
 _CACHE_LIMIT = 200_000
+CHUNK = 128  # reports per task sent to a worker: amortises the round trip, keeps results streaming in order
+INLINE_CHUNKS = 8  # with one process, texts go to label_many this many chunks at a time (one spaCy pipe each)
 
 
 @dataclass(slots=True)
@@ -208,7 +210,7 @@ def _lost_chunk(item: tuple[str, int, list[str | None]], reason: str) -> tuple[i
 
 
 def iter_labels(
-    texts: Iterable[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = 128
+    texts: Iterable[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = CHUNK
 ) -> Iterator[ReportResult]:
     """Stream labels in input order; chunks of ``chunk_size`` go through one process pool
     (:func:`cxrdb.executor.run_map`), each worker loading spaCy once."""
@@ -219,7 +221,7 @@ def iter_labels(
         chunk: list[str | None] = []
         for t in texts:
             chunk.append(t)
-            if len(chunk) >= chunk_size * 8:
+            if len(chunk) >= chunk_size * INLINE_CHUNKS:
                 yield from lab.label_many(chunk)
                 chunk = []
         if chunk:
@@ -237,20 +239,14 @@ def iter_labels(
 
 
 def _chunks(name: str, texts: Iterable[str | None], size: int) -> Iterator[tuple[str, int, list[str | None]]]:
-    chunk: list[str | None] = []
     start = 0
-    for t in texts:
-        chunk.append(t)
-        if len(chunk) >= size:
-            yield name, start, chunk
-            start += len(chunk)
-            chunk = []
-    if chunk:
+    for chunk in batched(texts, size):
         yield name, start, chunk
+        start += len(chunk)
 
 
 def label_texts(
-    texts: Sequence[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = 128
+    texts: Sequence[str | None], labeler: str = "chexpert", workers: int | None = None, chunk_size: int = CHUNK
 ) -> list[ReportResult]:
     """Label many reports, in parallel via :func:`cxrdb.executor.run_map`; order is preserved.
     Small inputs (one chunk) are labeled in this process."""

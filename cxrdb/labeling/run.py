@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Catalog
-from ..executor import run_map
+from ..executor import batched, run_map
 from ..progress import Progress, StageResult, no_progress
 from .config import OBSERVATIONS, get_config
 from .engine import ReportResult, get_labeler
 from .fingerprint import rules_fingerprint  # re-exported: the public name
 
-CHUNK = 64
+CHUNK = 64  # studies per task: small enough that a dead worker loses little, large enough for one spaCy pipe
 FLUSH_REPORTS = 2000
 LABELERS = ("chexpert", "negbio")
 __all__ = ["LABELERS", "label", "rules_fingerprint"]
@@ -100,9 +100,7 @@ def label(
         hashes.update((sid, sha) for sid, _, sha, current in rows if not current)
         up_to_date[name] = len(rows) - len(todo)
         todo_count[name] = len(todo)
-        for i in range(0, len(todo), CHUNK):
-            chunk = todo[i : i + CHUNK]
-            items.append((name, [s for s, _ in chunk], [t for _, t in chunk]))
+        items += [(name, [s for s, _ in chunk], [t for _, t in chunk]) for chunk in batched(todo, CHUNK)]
     total = sum(len(ids) for _, ids, _ in items)
     progress("label", 0, total)
     labels: list[dict[str, Any]] = []
