@@ -9,22 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import sqlfiles
+from . import contract, sqlfiles
 from .catalog import Catalog
 from .errors import CxrdbError
 from .executor import run_map
 from .manifest import SUMS, walk_release
 
-# published file -> its exact header line
-HEADERS = {
-    "mimic-cxr-2.0.0-metadata.csv.gz": "dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,"
-    "Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,"
-    "PatientOrientationCodeSequence_CodeMeaning",
-    "mimic-cxr-2.0.0-split.csv.gz": "dicom_id,study_id,subject_id,split",
-    **{f"mimic-cxr-2.0.0-{name}.csv.gz": "subject_id,study_id,Atelectasis,Cardiomegaly,Consolidation,Edema,"
-       "Enlarged Cardiomediastinum,Fracture,Lung Lesion,Lung Opacity,No Finding,Pleural Effusion,Pleural Other,"
-       "Pneumonia,Pneumothorax,Support Devices" for name in ("chexpert", "negbio")},
-}
+# published file -> its exact header line (the release contract)
+HEADERS = contract.csv_headers()
 
 
 def check_catalog(cat: Catalog) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..catalog import Catalog
+from ..contract import RELEASE_LABELERS
 from ..executor import run_map
 from .config import OBSERVATIONS, get_config
 from .engine import ReportResult, get_labeler
@@ -20,7 +21,7 @@ from .fingerprint import rules_fingerprint  # re-exported: the public name
 Progress = Callable[[str, int, int], None]
 CHUNK = 64
 FLUSH_REPORTS = 2000
-LABELERS = ("chexpert", "negbio")
+LABELERS = RELEASE_LABELERS  # the labelers a build runs: those a release publishes
 __all__ = ["LABELERS", "label", "rules_fingerprint"]
 
 
