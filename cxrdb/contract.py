@@ -112,5 +112,7 @@ def markdown_table() -> str:
         cols = ", ".join(f.columns[:-len(OBSERVATIONS)]) + ", the 14 observations" if obs else ", ".join(f.columns)
         formats = ", ".join("text, one value a line" if x == "lines" else x for x in f.formats)
         rows.append(f"| `{f.name}` | `{f.view}` | {cols} | {formats} | {f.stage} has run |")
-    rows += ["", "The 14 observations, in this order: " + ", ".join(OBSERVATIONS) + "."]
+    rows += ["", "The 14 observations, in this order: " + ", ".join(OBSERVATIONS) + ". Parquet (`-f parquet` or "
+             "`both`) has the same columns with spaces replaced by underscores. Beside the tables build writes "
+             + ", ".join(f"`{e}`" for e in EXTRAS) + " (the last two when given) and `" + SUMS + "` over every file."]
     return "\n".join(rows)
