@@ -41,11 +41,21 @@ def _sha256(item: tuple[str, str]) -> tuple[str, str | None]:
     return rel, digest.hexdigest()
 
 
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        return []
+
+
 def verify_release(
     out: str | Path, *, workers: int | None = None, progress: Callable[[str, int, int | None], None] | None = None,
 ) -> dict[str, list[str]]:
     """Check a release folder: every file against SHA256SUMS.txt (in parallel), files not listed, and the
-    header line of each published CSV. Returns {problem kind: [paths]}; all lists empty = a sound release."""
+    header line of each published CSV (the column names of each Parquet file). Returns {problem kind: [paths]};
+    all lists empty = a sound release."""
     out = Path(out)
     sums_path = out / SUMS
     if not sums_path.is_file():
@@ -83,4 +93,9 @@ def verify_release(
                 first = []
             if ",".join(first) != header:
                 problems["bad header"].append(name)
+    for table in contract.TABLES:  # Parquet: the same columns, BigQuery-named
+        name = table.file_name("parquet")
+        expected = [contract.bigquery_name(c) for c in table.columns]
+        if "parquet" in table.formats and (out / name).is_file() and _parquet_columns(out / name) != expected:
+            problems["bad header"].append(name)
     return {k: sorted(v) for k, v in problems.items()}

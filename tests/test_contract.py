@@ -109,3 +109,18 @@ def test_the_readme_table_is_the_contract() -> None:
     """README.md's "Release files" table is contract.markdown_table(); regenerate it with
     ``python -c 'from cxrdb.contract import markdown_table; print(markdown_table())'``."""
     assert contract.markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_check_release_reads_the_parquet_columns_from_the_contract(tmp_path: Path) -> None:
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    split = contract.TABLES[1]
+    good = [bigquery_name(c) for c in split.columns]
+    pq.write_table(pa.table({c: [1] for c in good}), tmp_path / split.file_name("parquet"))
+    pq.write_table(pa.table({c: [1] for c in reversed(good)}), tmp_path / contract.TABLES[0].file_name("parquet"))
+    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()} {p.name}\n" for p in sorted(tmp_path.iterdir()))
+    (tmp_path / contract.SUMS).write_text(sums)
+    assert check.verify_release(tmp_path, workers=1)["bad header"] == [contract.TABLES[0].file_name("parquet")]
