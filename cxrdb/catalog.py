@@ -103,7 +103,7 @@ class Catalog:
             try:
                 self._con.execute(sqlfiles.text(path))
             except duckdb.Error as exc:
-                raise CxrdbError(f"{path.name}: {str(exc).splitlines()[0]}") from None
+                raise CxrdbError(f"{sqlfiles.label(path)}: {str(exc).splitlines()[0]}") from None
 
     # -- settings --------------------------------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import sqlfiles
+from . import contract, sqlfiles
 from .catalog import Catalog
 from .errors import CxrdbError
 from .executor import run_map
@@ -17,16 +17,8 @@ from .manifest import SUMS, walk_release
 
 HASH_TASK = 64  # files hashed per worker task
 
-# published file -> its exact header line
-HEADERS = {
-    "mimic-cxr-2.0.0-metadata.csv.gz": "dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,"
-    "Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,"
-    "PatientOrientationCodeSequence_CodeMeaning",
-    "mimic-cxr-2.0.0-split.csv.gz": "dicom_id,study_id,subject_id,split",
-    **{f"mimic-cxr-2.0.0-{name}.csv.gz": "subject_id,study_id,Atelectasis,Cardiomegaly,Consolidation,Edema,"
-       "Enlarged Cardiomediastinum,Fracture,Lung Lesion,Lung Opacity,No Finding,Pleural Effusion,Pleural Other,"
-       "Pneumonia,Pneumothorax,Support Devices" for name in ("chexpert", "negbio")},
-}
+# published file -> its exact header line (the release contract)
+HEADERS = contract.csv_headers()
 
 
 def check_catalog(cat: Catalog) -> list[dict[str, Any]]:
@@ -51,11 +43,21 @@ def _sha256(item: tuple[str, str]) -> tuple[str, str | None]:
     return rel, digest.hexdigest()
 
 
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        return []
+
+
 def verify_release(
     out: str | Path, *, workers: int | None = None, progress: Callable[[str, int, int | None], None] | None = None,
 ) -> dict[str, list[str]]:
     """Check a release folder: every file against SHA256SUMS.txt (in parallel), files not listed, and the
-    header line of each published CSV. Returns {problem kind: [paths]}; all lists empty = a sound release."""
+    header line of each published CSV (the column names of each Parquet file). Returns {problem kind: [paths]};
+    all lists empty = a sound release."""
     out = Path(out)
     sums_path = out / SUMS
     if not sums_path.is_file():
@@ -93,4 +95,9 @@ def verify_release(
                 first = []
             if ",".join(first) != header:
                 problems["bad header"].append(name)
+    for table in contract.TABLES:  # Parquet: the same columns, BigQuery-named
+        name = table.file_name("parquet")
+        expected = [contract.bigquery_name(c) for c in table.columns]
+        if "parquet" in table.formats and (out / name).is_file() and _parquet_columns(out / name) != expected:
+            problems["bad header"].append(name)
     return {k: sorted(v) for k, v in problems.items()}

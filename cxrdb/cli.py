@@ -473,10 +473,12 @@ def status(db: CatalogOpt, fmt: FormatOpt = OutputFormat.table) -> None:
 
         typer.echo(json.dumps({"stages": result.stages, "failures": result.failures}, indent=1, default=str))
         return
-    stage_cols = ["stage", "ok", "failed", "pending", "note"]
+    from .status import FAILURE_COLUMNS, STAGE_COLUMNS
+
+    stage_cols = list(STAGE_COLUMNS)
     _console.rows(stage_cols, [[s[c] for c in stage_cols] for s in result.stages], fmt, title="stages")
     if result.failures:
-        cols = ["stage", "item", "error"]
+        cols = list(FAILURE_COLUMNS)
         _console.rows(cols, [[f[c] for c in cols] for f in result.failures], fmt, title="failures")
 
 

@@ -12,25 +12,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import atomic
+from . import atomic, contract
 from .catalog import Catalog
 from .convert.ondisk import OnDisk
 from .errors import CxrdbError
 from .manifest import EXTRAS, claim, listed_jpgs, write_checksums
 
-# release view -> published file name
-TABLES = {
-    "release.metadata": "mimic-cxr-2.0.0-metadata.csv.gz",
-    "release.split": "mimic-cxr-2.0.0-split.csv.gz",
-    "release.chexpert": "mimic-cxr-2.0.0-chexpert.csv.gz",
-    "release.negbio": "mimic-cxr-2.0.0-negbio.csv.gz",
-}
-# views exported only once their stage has run: view -> query that is non-zero when it has
-STAGE_DONE = {
-    "release.split": "SELECT count(*) FROM work.split",
-    "release.chexpert": "SELECT count(*) FROM work.labels WHERE labeler = 'chexpert'",
-    "release.negbio": "SELECT count(*) FROM work.labels WHERE labeler = 'negbio'",
-}
+# what to write, under which names, once which stage has run: the release contract (cxrdb/contract.py)
+FORMATS = tuple(contract.FORMAT_CHOICES)
+IMAGE_FILENAMES = contract.IMAGE_FILENAMES
+table_files = contract.table_files
 
 
 def format_value(value: Any) -> str:
@@ -80,7 +71,7 @@ def export_parquet(cat: Catalog, view: str, path: Path) -> int:
     import pyarrow.parquet as pq
 
     table = cat.arrow(f"SELECT * FROM {view}")
-    table = table.rename_columns([c.replace(" ", "_") for c in table.column_names])
+    table = table.rename_columns([contract.bigquery_name(c) for c in table.column_names])
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf, compression="zstd")
     write_atomic(path, buf.getvalue().to_pybytes())
@@ -94,22 +85,10 @@ def export_image_filenames(out: Path, jpgs: OnDisk) -> int:
     return len(paths)
 
 
-FORMATS = ("csv", "parquet", "both")
-IMAGE_FILENAMES = "IMAGE_FILENAMES"
-
-
-def table_files() -> list[str]:
-    """Every file name export can write, in every format."""
-    names = [IMAGE_FILENAMES]
-    for name in TABLES.values():
-        names += [name, name.removesuffix(".csv.gz") + ".parquet"]
-    return names
-
-
 def check_format(fmt: str) -> None:
     """Refuse an unknown export format (before any work)."""
     if fmt not in FORMATS:
-        raise CxrdbError(f"unknown format {fmt!r}: use csv, parquet or both")
+        raise CxrdbError(f"unknown format {fmt!r}: use {', '.join(FORMATS[:-1])} or {FORMATS[-1]}")
 
 
 @dataclass
@@ -133,14 +112,13 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
     out = Path(out).expanduser().resolve()
     claim(cat, out)
     written: dict[str, int] = {}
-    for view, name in TABLES.items():
-        if view in STAGE_DONE and not cat.scalar(STAGE_DONE[view]):
+    for table in contract.TABLES:
+        if table.ready and not cat.scalar(table.ready):
             continue  # that stage has not run
-        if fmt in ("csv", "both"):
-            written[name] = export_table(cat, view, out / name)
-        if fmt in ("parquet", "both"):
-            pq_name = name.removesuffix(".csv.gz") + ".parquet"
-            written[pq_name] = export_parquet(cat, view, out / pq_name)
+        for form in contract.FORMAT_CHOICES[fmt]:
+            name = table.file_name(form)
+            writer = export_parquet if form == "parquet" else export_table
+            written[name] = writer(cat, table.view, out / name)
     jpgs = listed_jpgs(cat, out)
     if jpgs.current or jpgs.stale:
         written[IMAGE_FILENAMES] = export_image_filenames(out, jpgs)

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from . import atomic
 from .catalog import Catalog
+from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET
 from .convert.ondisk import OnDisk, check_jpgs, sha256_file
 from .errors import CxrdbError
 
-SUMS = "SHA256SUMS.txt"
-TEST_SET = "mimic-cxr-2.1.0-test-set-labeled.csv"
-EXTRAS = ("README", "LICENSE.txt", TEST_SET)  # build's own files beside the tables, listed when present
+__all__ = ["EXTRAS", "SUMS", "TEST_SET", "claim", "listed_jpgs", "owns", "strays", "walk_release", "write_checksums"]
 
 
 def is_temp(name: str) -> bool:
@@ -67,7 +66,7 @@ def strays(cat: Catalog, out: Path, names: Iterable[str]) -> tuple[list[str], li
 def listed_jpgs(cat: Catalog, out: Path) -> OnDisk:
     """The JPGs the release views name under ``out``, sorted into intact (listed) and stale (not listed)."""
     columns, rows = cat.query(
-        "SELECT f.dicom_id, f.jpg_path, j.jpg_bytes, j.jpg_sha256, j.jpg_mtime_ns FROM release.image_filenames "
+        f"SELECT f.dicom_id, f.jpg_path, j.jpg_bytes, j.jpg_sha256, j.jpg_mtime_ns FROM {IMAGE_LIST.view} "
         "AS f JOIN work.jpg AS j USING (dicom_id) WHERE f.out_root = ? ORDER BY f.jpg_path", [str(out)])
     disk = check_jpgs(out, [dict(zip(columns, r, strict=True)) for r in rows])
     if disk.rehashed and not cat.read_only:

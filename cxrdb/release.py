@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import __version__
 from .catalog import Catalog
+from .contract import RELEASE_LABELERS
 from .errors import CxrdbError
 from .export import write_atomic
 from .status import status
@@ -36,7 +37,7 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int]) -> None:
 
     Holds no timestamps or machine paths, so two builds of the same source give the same bytes.
     """
-    from .labeling.run import LABELERS, rules_fingerprint
+    from .labeling.run import rules_fingerprint
 
     st = status(cat)
     lines = [
@@ -53,7 +54,7 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int]) -> None:
         "--------",
     ]
     lines += [f"{k}: {v}" for k, v in _versions().items()]
-    lines += [f"labeler {name}: {rules_fingerprint(name)}" for name in LABELERS]
+    lines += [f"labeler {name}: {rules_fingerprint(name)}" for name in RELEASE_LABELERS]
     split_params = cat.get_setting("split_params")
     if split_params:
         lines += [f"split: {split_params}"]

@@ -18,7 +18,7 @@ from importlib.resources.abc import Traversable
 
 from .errors import CxrdbError
 
-LAYERS = ("00_schema", "10_staging", "20_plan", "30_release", "40_mimic_cxr", "50_analysis")
+_LAYER = re.compile(r"^\d\d_[a-z0-9_]+$")  # a layer folder: NN_name, applied in NN order
 SCHEMAS = ("raw", "stg", "work", "plan", "release", "mimic_cxr", "analysis", "meta")
 
 
@@ -35,10 +35,16 @@ def _sql_files(folder: Traversable) -> list[Traversable]:
     return sorted((p for p in folder.iterdir() if p.name.endswith(".sql") and p.is_file()), key=lambda p: p.name)
 
 
+def layers() -> list[str]:
+    """The layer folders (``NN_name``) in the order they are applied: 00_schema, 10_staging, ..."""
+    return sorted(p.name for p in sql_dir().iterdir() if p.is_dir() and _LAYER.match(p.name))
+
+
 def layer_files() -> list[Traversable]:
-    """Every schema/view file, in the order they must run."""
+    """Every schema/view file, in the order they must run: layer by layer, inside a layer the files its
+    ``_order.txt`` names first (views other views of the layer read), then the rest by name."""
     result: list[Traversable] = []
-    for layer in LAYERS:
+    for layer in layers():
         folder = sql_dir() / layer
         order = folder / "_order.txt"
         names = [line.strip() for line in order.read_text(encoding="utf-8").splitlines()
@@ -46,6 +52,12 @@ def layer_files() -> list[Traversable]:
         first = [folder / name for name in names]
         result.extend(first + [p for p in _sql_files(folder) if p.name not in names])
     return result
+
+
+def label(path: Traversable) -> str:
+    """A file's name for messages, with its folder: ``40_mimic_cxr/chexpert.sql``."""
+    parent = getattr(path, "parent", None)
+    return f"{parent.name}/{path.name}" if parent is not None else path.name
 
 
 def read(relative: str) -> str:

@@ -8,8 +8,11 @@ from typing import Any
 
 from . import sqlfiles
 from .catalog import Catalog
+from .contract import RELEASE_LABELERS  # always shown; an explicit variant shows once it has run
 
-RELEASE_LABELERS = ("chexpert", "negbio")  # always shown; an explicit variant shows once it has run
+#: the columns of every sql/status/NN_*.sql row (one row per stage) and of sql/status/failures.sql
+STAGE_COLUMNS = ("stage", "ok", "failed", "pending", "note")
+FAILURE_COLUMNS = ("stage", "item", "error")
 
 
 @dataclass

@@ -9,7 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cxrdb.bigquery import to_duckdb
+from cxrdb.check import verify_release
 from cxrdb.cli import app
+from cxrdb.contract import RELEASE_FILES, SUMS
 from cxrdb.demo import run_demo
 from cxrdb.query import open_query
 
@@ -36,9 +38,9 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
 def test_demo_builds_the_whole_release(demo) -> None:
     out, result = demo
     release = out / "release"
-    for name in ("mimic-cxr-2.0.0-metadata.csv.gz", "mimic-cxr-2.0.0-split.csv.gz", "mimic-cxr-2.0.0-chexpert.csv.gz",
-                 "mimic-cxr-2.0.0-negbio.csv.gz", "IMAGE_FILENAMES", "SHA256SUMS.txt", "README"):
+    for name in (*(f.name for f in RELEASE_FILES), SUMS, "README"):  # the release contract, in csv
         assert (release / name).is_file(), name
+    assert not verify_release(release)["bad header"]
     assert result["jpgs"] == 51 and result["failed items"] == 1  # the one undecodable demo image
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Catalog
+from ..contract import RELEASE_LABELERS
 from ..executor import batched, run_map
 from ..progress import Progress, StageResult, no_progress
 from .config import OBSERVATIONS, get_config
@@ -21,7 +22,7 @@ from .fingerprint import rules_fingerprint  # re-exported: the public name
 
 CHUNK = 64  # studies per task: small enough that a dead worker loses little, large enough for one spaCy pipe
 FLUSH_REPORTS = 2000
-LABELERS = ("chexpert", "negbio")
+LABELERS = RELEASE_LABELERS  # the labelers a build runs: those a release publishes
 __all__ = ["LABELERS", "label", "rules_fingerprint"]
 
 

@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS raw.report_sections (
     PRIMARY KEY (study_id, idx)
 );
 
--- raw.section_overrides: per-study choice overrides loaded from a user file (MIMIC's custom rules).
+-- raw.section_overrides: per-study choice overrides loaded from a user file (MIMIC's custom rules); grain
+-- study_id.
 CREATE TABLE IF NOT EXISTS raw.section_overrides (
     study_id BIGINT PRIMARY KEY,
     section VARCHAR,
@@ -73,13 +74,15 @@ CREATE TABLE IF NOT EXISTS raw.section_overrides (
     end_char INTEGER
 );
 
--- raw.source_problems: files that could not become an image or report row (bad path layout, duplicates).
+-- raw.source_problems: files that could not become an image or report row (bad path layout, duplicates);
+-- grain path.
 CREATE TABLE IF NOT EXISTS raw.source_problems (
     path VARCHAR PRIMARY KEY,
     error VARCHAR NOT NULL
 );
 
--- raw.source_warnings: files that did become a row but are noted (a dicom_id outside MIMIC's own form).
+-- raw.source_warnings: files that did become a row but are noted (a dicom_id outside MIMIC's own form);
+-- grain path.
 CREATE TABLE IF NOT EXISTS raw.source_warnings (
     path VARCHAR PRIMARY KEY,
     warning VARCHAR NOT NULL

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS work.split (
     origin VARCHAR NOT NULL
 );
 
--- work.labels: one row per (study, labeler); the 14 CheXpert observations as 1.0 / 0.0 / -1.0 / NULL.
+-- work.labels: one row per (study, labeler); grain (study_id, labeler); the 14 CheXpert observations as 1.0 / 0.0 / -1.0 / NULL.
 -- Current while text_sha256 (of raw.reports.labeler_text) and rules (labeler fingerprint) still match.
 CREATE TABLE IF NOT EXISTS work.labels (
     study_id BIGINT NOT NULL,
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS work.labels (
     PRIMARY KEY (study_id, labeler)
 );
 
--- work.label_evidence: why each label is what it is; one row per mention found in the labeled text.
+-- work.label_evidence: why each label is what it is; one row per mention found in the labeled text; grain
+-- (study_id, labeler, sentence_index, start, observation).
 -- span [start, end) is in the cleaned sentence; rule is the pattern that decided it ('mention' = positive).
 CREATE TABLE IF NOT EXISTS work.label_evidence (
     study_id BIGINT NOT NULL,
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS work.label_evidence (
 );
 
 -- work.gold: reference labels loaded from a file (mimic-cxr-2.1.0-test-set-labeled.csv layout); one row per
--- (study, observation) for the observations the file covers; label 1.0 / 0.0 / -1.0 or NULL (blank).
+-- (study, observation) for the observations the file covers; grain (study_id, observation); label 1.0 / 0.0 / -1.0 or NULL (blank).
 CREATE TABLE IF NOT EXISTS work.gold (
     study_id BIGINT NOT NULL,
     observation VARCHAR NOT NULL,

@@ -1,7 +1,8 @@
 -- stg.labels: one row per (labeler, study with labeler text and at least one released image); grain
 -- (labeler, study_id); reads work.labels, stg.reports, stg.release_images. A report without a released image (none
 -- in the source, or every one failed) is labeled in work.labels but never published: a label file names only
--- studies a user can load an image of. The published column names; stg.labels_bq has the BigQuery ones (spaces -> underscores).
+-- studies a user can load an image of.
+-- The published column names; stg.labels_bq has the BigQuery ones.
 CREATE SCHEMA IF NOT EXISTS stg;
 
 CREATE OR REPLACE VIEW stg.labels AS
@@ -27,12 +28,3 @@ FROM work.labels AS l
 JOIN stg.reports AS r USING (study_id)
 WHERE r.labeler_text <> ''
   AND EXISTS (SELECT 1 FROM stg.release_images AS i WHERE i.study_id = r.study_id);
-
-CREATE OR REPLACE VIEW stg.labels_bq AS
-SELECT
-    labeler, subject_id, study_id, "Atelectasis" AS Atelectasis, "Cardiomegaly" AS Cardiomegaly,
-    "Consolidation" AS Consolidation, "Edema" AS Edema, "Enlarged Cardiomediastinum" AS Enlarged_Cardiomediastinum,
-    "Fracture" AS Fracture, "Lung Lesion" AS Lung_Lesion, "Lung Opacity" AS Lung_Opacity,
-    "No Finding" AS No_Finding, "Pleural Effusion" AS Pleural_Effusion, "Pleural Other" AS Pleural_Other,
-    "Pneumonia" AS Pneumonia, "Pneumothorax" AS Pneumothorax, "Support Devices" AS Support_Devices
-FROM stg.labels;

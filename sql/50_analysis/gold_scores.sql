@@ -1,6 +1,6 @@
 -- analysis.gold_scores: each labeler against work.gold, per observation and class (positive 1, negative 0,
--- uncertain -1; each class against everything else, blank included; a study with no prediction is blank).
--- Reads work.gold, analysis.labels_long.
+-- uncertain -1; each class against everything else, blank included; a study with no prediction is blank);
+-- grain (labeler, observation, class); reads work.gold, work.labels, analysis.labels_long.
 CREATE SCHEMA IF NOT EXISTS analysis;
 
 CREATE OR REPLACE VIEW analysis.gold_scores AS

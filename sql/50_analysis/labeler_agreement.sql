@@ -1,5 +1,5 @@
 -- analysis.labeler_agreement: per observation, how often the CheXpert and NegBio labels are equal (blank =
--- blank counts as agreement), over studies both labeled; reads analysis.labels_long.
+-- blank counts as agreement), over studies both labeled; grain observation; reads analysis.labels_long.
 CREATE SCHEMA IF NOT EXISTS analysis;
 
 CREATE OR REPLACE VIEW analysis.labeler_agreement AS

@@ -1,4 +1,5 @@
--- analysis.labels_long: one row per (study, labeler, observation); reads work.labels. NULL = blank.
+-- analysis.labels_long: one row per (study, labeler, observation); grain (study_id, labeler, observation); reads
+-- work.labels. NULL = blank.
 CREATE SCHEMA IF NOT EXISTS analysis;
 
 CREATE OR REPLACE VIEW analysis.labels_long AS

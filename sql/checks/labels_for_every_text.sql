@@ -1,5 +1,5 @@
 -- check: once a labeler has run, every study with labeler text has its labels (none left behind by an
--- interrupted run). Returns (study_id, labeler) pairs still missing.
+-- interrupted run); grain (study_id, labeler) (one row per pair still missing); reads stg.reports, work.labels.
 SELECT r.study_id, lab.labeler
 FROM stg.reports AS r
 CROSS JOIN (SELECT DISTINCT labeler FROM work.labels) AS lab

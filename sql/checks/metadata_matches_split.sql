@@ -1,4 +1,5 @@
--- check: once split, the metadata and split exports list the same images. Returns images in one only.
+-- check: once split, the metadata and split exports list the same images; grain dicom_id (one row per image in
+-- one only); reads release.metadata, release.split, work.split.
 SELECT coalesce(m.dicom_id, s.dicom_id) AS dicom_id,
        CASE WHEN m.dicom_id IS NULL THEN 'split only' ELSE 'metadata only' END AS problem
 FROM release.metadata AS m

@@ -1,4 +1,5 @@
--- status: ingest counts; one row per item kind (stage, ok, failed, pending, note).
+-- status: ingest counts (stage, ok, failed, pending, note); grain stage (one row per item kind); reads raw.images,
+-- raw.reports, raw.source_problems, raw.source_warnings.
 SELECT 'ingest: images' AS stage,
        count(*) FILTER (WHERE error IS NULL) AS ok,
        count(*) FILTER (WHERE error IS NOT NULL) AS failed,

@@ -1,5 +1,6 @@
 -- status: how images and reports pair up by study (stage, ok, failed, pending, note): studies with both, studies
--- whose images have no readable report (no label row), readable reports with no readable image (never published).
+-- whose images have no readable report (no label row), readable reports with no readable image (never published);
+-- grain stage (one row); reads stg.images, stg.reports.
 SELECT 'studies: image + report' AS stage,
        count(*) FILTER (WHERE has_image AND has_report) AS ok,
        0 AS failed,

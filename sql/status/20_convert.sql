@@ -1,5 +1,6 @@
 -- status: conversion counts (stage, ok, failed, pending, note) from plan.convert, the definition convert uses;
--- $params is this cxrdb's conversion fingerprint, $out_root the folder of the last conversion.
+-- $params is this cxrdb's conversion fingerprint, $out_root the folder of the last conversion; grain stage (one
+-- row); reads plan.convert, work.jpg.
 SELECT 'convert: images' AS stage,
        count(*) FILTER (WHERE state = 'current') AS ok,
        count(*) FILTER (WHERE state = 'failed') AS failed,

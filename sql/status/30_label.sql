@@ -1,5 +1,6 @@
 -- status: labeling counts for one labeler (stage, ok, failed, pending, note) from plan.labels, the definition
--- label uses; $labeler is the labeler's name, $rules its current fingerprint. status runs it per labeler.
+-- label uses; $labeler is the labeler's name, $rules its current fingerprint. status runs it per labeler; grain
+-- stage (one row per run); reads plan.labels, work.labels.
 SELECT 'label: ' || $labeler AS stage,
        count(*) FILTER (WHERE p.state = 'current') AS ok,
        0 AS failed,

@@ -1,5 +1,6 @@
 -- status failures: every failed item with its one-line error (stage, item, error), deterministic order;
--- source warnings of rows that did not fail otherwise (kept, but noted) too, as stage 'ingest (warning)'.
+-- source warnings of rows that did not fail otherwise (kept, but noted) too, as stage 'ingest (warning)'; grain
+-- (stage, item); reads raw.images, raw.reports, raw.source_problems, raw.source_warnings, work.jpg.
 SELECT * FROM (
     SELECT 'ingest' AS stage, path AS item, error FROM raw.images WHERE error IS NOT NULL
     UNION ALL

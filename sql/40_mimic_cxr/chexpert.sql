@@ -1,0 +1,9 @@
+-- mimic_cxr.chexpert: BigQuery's chexpert, the chexpert label file with BigQuery column names (spaces become underscores);
+-- grain study_id; reads stg.labels_bq.
+CREATE SCHEMA IF NOT EXISTS mimic_cxr;
+
+CREATE OR REPLACE VIEW mimic_cxr.chexpert AS
+SELECT * EXCLUDE (labeler)
+FROM stg.labels_bq
+WHERE labeler = 'chexpert'
+ORDER BY subject_id, study_id;
