@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import CxrdbError
 from .config import RULES_DIR, LabelerConfig
+from .vocabulary import read_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +21,6 @@ class Mention:
     end: int
     text: str
     anatomical: bool = False
-
-
-def read_lines(path: Path) -> list[str]:
-    """Non-blank, non-comment lines of a rule file (surrounding whitespace stripped)."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CxrdbError(f"cannot read rule file {path}: {exc.strerror}") from None
-    return [s.strip() for s in raw.splitlines() if s.strip() and not s.strip().startswith("#")]
 
 
 def observation_name(stem: str) -> str:
@@ -124,7 +116,6 @@ def _drop_nested(found: list[Mention]) -> list[Mention]:
     """Drop a mention lying inside a longer mention of the same observation ("heart" in "heart size")."""
     if len(found) < 2:
         return found
-    keep: list[Mention] = []
     by_obs: dict[str, list[Mention]] = {}
     for m in found:
         by_obs.setdefault(m.observation, []).append(m)
@@ -140,5 +131,4 @@ def _drop_nested(found: list[Mention]) -> list[Mention]:
                 dropped.add(id(m))
             elif m.end > reach_end:
                 reach_end, reach_len = m.end, m.end - m.start
-    keep = [m for m in found if id(m) not in dropped]
-    return keep
+    return [m for m in found if id(m) not in dropped]
