@@ -13,10 +13,9 @@ from .vocabulary import read_lines
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """One phrase match: observation, the phrase (its regex source), span in the sentence, matched text."""
+    """One phrase match: observation, span in the sentence, matched text, anatomy phrase or not."""
 
     observation: str
-    phrase: str
     start: int
     end: int
     text: str
@@ -108,7 +107,7 @@ class MentionExtractor:
                     s, e = m.start(), m.end()
                     if s == e or any(s < ue and e > us for us, ue in blocked):
                         continue
-                    found.append(Mention(obs, phrase, s, e, m.group(), phrase in self.anatomical))
+                    found.append(Mention(obs, s, e, m.group(), phrase in self.anatomical))
         return _drop_nested(found)
 
 

@@ -184,8 +184,8 @@ def collapse_prepositions(b: Build) -> None:
 def versus_after_noun(b: Build) -> None:
     """The noun right before "versus" (``words/versus.txt``) governs "versus Y", wherever the parser hung it.
 
-    "cardiomegaly and small effusion versus pleural thickening" with "versus" hung on "cardiomegaly":
-    ``effusion --prep_versus--> thickening``.
+    "a small amount of pleural fluid versus pleural-parenchymal scarring" with "versus" hung on "amount":
+    ``fluid --prep_versus--> scarring``.
     """
     nodes, heads, deps, g = b.nodes, b.heads, b.deps, b.g
     for p in range(1, b.n):
@@ -299,9 +299,9 @@ def lost_coordinations(b: Build) -> None:
     a noun or a finding noun in -ing (``words/ing_nouns.txt``; "healing or old fractures" is a choice of
     modifiers, not of findings).
 
-    "volumes with atelectasis or scarring" with scarring coordinated with volumes:
-    ``atelectasis --conj_or--> scarring``; "due to scarring or discoid atelectasis" with scarring a
-    modifier of atelectasis: ``scarring --conj_or--> atelectasis``.
+    "no airspace disease, effusion or noncalcified nodule" (the coordination links "nodule" to "disease"
+    only): ``effusion --conj_or--> nodule``; likewise "due to scarring or discoid atelectasis" when the
+    parser makes "scarring" a modifier of "atelectasis": ``scarring --conj_or--> atelectasis``.
     """
     nodes, heads, deps, g, n, vocab = b.nodes, b.heads, b.deps, b.g, b.n, b.vocab
     for c in range(1, n - 1):
