@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from cxrdb.labeling import fingerprint as fp
-from cxrdb.labeling.classify import Classifier
 from cxrdb.labeling.config import CONFIGS, RULES_DIR, get_config
-from cxrdb.labeling.mentions import MentionExtractor
+from cxrdb.labeling.engine import Labeler
 from cxrdb.labeling.run import rules_fingerprint
 
 
@@ -48,7 +47,9 @@ def test_files_that_decide_no_label_do_not_change_it(package: Path, name: str) -
 
 @pytest.mark.parametrize("name", ["parse.py", "classify.py", "engine.py", "config.py", "patterns.py",
                                   "rules/patterns/negation.txt", "rules/mention/edema.txt",
-                                  "rules/unmention/positional.txt", "rules/patterns/sentence.txt"])
+                                  "rules/unmention/positional.txt", "rules/patterns/sentence.txt",
+                                  "rules/patterns/fallback.txt", "rules/words/lift_heads.txt",
+                                  "rules/words/abbreviations.txt", "rules/words/chf.txt", "vocabulary.py"])
 def test_code_and_shared_rules_change_every_labeler(package: Path, name: str) -> None:
     before = _fps(package)
     _append(package / name, "\n# edited\n")
@@ -88,8 +89,7 @@ def test_rule_files_are_exactly_what_the_labeler_reads(name: str, monkeypatch: p
 
     monkeypatch.setattr(Path, "read_text", tracing)
     config = get_config(name)
-    MentionExtractor(config)
-    Classifier(config)
+    Labeler(config, load_parser=False)  # mentions, classifier rules and the word lists of rules/words/
     monkeypatch.undo()
     files = set(fp.rule_files(config))
     assert files == {p for p in read if RULES_DIR in p.parents}

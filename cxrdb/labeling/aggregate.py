@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .config import NO_FINDING, OBSERVATIONS, SUPPORT_DEVICES, LabelerConfig
-
-CHF_TEXTS = frozenset({"chf", "heart failure"})
+from .vocabulary import Vocabulary, default_vocabulary
 
 
 def resolve(labels: list[float], negative_and_uncertain: float) -> float:
@@ -22,13 +21,16 @@ def resolve(labels: list[float], negative_and_uncertain: float) -> float:
     return labels[0]  # pragma: no cover - unreachable with three values
 
 
-def aggregate(mentions: Iterable[tuple[str, str, float]], config: LabelerConfig) -> dict[str, float | None]:
+def aggregate(mentions: Iterable[tuple[str, str, float]], config: LabelerConfig,
+              vocabulary: Vocabulary | None = None) -> dict[str, float | None]:
     """Report labels from (observation, matched text, label) triples.
 
     No Finding is 1.0 unless some mention that is not a support device is positive or uncertain (in
     CheXpert mode this includes the 'other abnormality' mentions); it is never 0 or -1. A positive or
-    uncertain 'chf'/'heart failure' also adds an uncertain Cardiomegaly.
+    uncertain mention whose text is in ``rules/words/chf.txt`` ('chf', 'heart failure') also adds an
+    uncertain Cardiomegaly.
     """
+    chf_texts = (vocabulary or default_vocabulary()).chf_texts
     per: dict[str, list[float]] = {}
     no_finding = True
     for obs, text, label in mentions:
@@ -39,7 +41,7 @@ def aggregate(mentions: Iterable[tuple[str, str, float]], config: LabelerConfig)
         if obs != SUPPORT_DEVICES and label in (1.0, -1.0):
             no_finding = False
         per.setdefault(obs, []).append(label)
-        if text.lower() in CHF_TEXTS and label in (1.0, -1.0):
+        if text.lower() in chf_texts and label in (1.0, -1.0):
             per.setdefault("Cardiomegaly", []).append(-1.0)
     out: dict[str, float | None] = {obs: None for obs in OBSERVATIONS}
     for obs, labels in per.items():

@@ -14,15 +14,19 @@ from pathlib import Path
 
 from ..errors import CxrdbError
 from .config import RULES_DIR, LabelerConfig
-from .mentions import Mention, read_lines
+from .mentions import Mention
 from .parse import Graph
 from .patterns import Rule, load_rules
+from .vocabulary import Vocabulary, default_vocabulary, read_lines
 
 POSITIVE, NEGATIVE, UNCERTAIN = 1.0, 0.0, -1.0
 #: rule id of an anatomy mention ("heart size") neither negated, hedged nor called abnormal: no label
 NEUTRAL_ANATOMY = "anatomy.not_abnormal"
-#: coordinations whose members share a negation ("but" and "versus" contrast their members)
-_SHARED_CONJ = frozenset({"conj_and", "conj_or", "conj_nor", "conj_list", "conj_as"})
+#: the edge of an unmarked list ("no a, b is seen"), which always shares its negation
+_LIST_CONJ = "conj_list"
+#: labels of the fallback rules (``patterns/fallback.txt``); ``abnormal`` is positive for an anatomy mention
+#: and skipped for any other
+FALLBACK_LABELS = {"negative": NEGATIVE, "uncertain": UNCERTAIN, "abnormal": POSITIVE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +35,26 @@ class RegexRule:
 
     rule_id: str
     regex: re.Pattern[str]
+    #: the label column of a labelled file (``fallback.txt``): a key of :data:`FALLBACK_LABELS`
+    label: str | None = None
 
 
-def load_regex_rules(path: Path) -> list[RegexRule]:
-    """``rule_id: regex`` lines (case-insensitive)."""
+def load_regex_rules(path: Path, labelled: bool = False) -> list[RegexRule]:
+    """``rule_id: regex`` lines (case-insensitive); ``rule_id: label: regex`` when ``labelled``."""
     rules = []
     for line in read_lines(path):
         rule_id, sep, rx = line.partition(":")
+        label = None
+        if labelled and sep:
+            label, sep, rx = rx.partition(":")
+            label = label.strip()
+            if label not in FALLBACK_LABELS:
+                raise CxrdbError(f"{path.name}: label must be one of {', '.join(FALLBACK_LABELS)} in {line!r}")
         if not sep:
-            raise CxrdbError(f"{path.name}: expected 'rule_id: regex' in {line!r}")
+            form = "rule_id: label: regex" if labelled else "rule_id: regex"
+            raise CxrdbError(f"{path.name}: expected '{form}' in {line!r}")
         try:
-            rules.append(RegexRule(rule_id.strip(), re.compile(rx.strip(), re.IGNORECASE)))
+            rules.append(RegexRule(rule_id.strip(), re.compile(rx.strip(), re.IGNORECASE), label))
         except re.error as exc:
             raise CxrdbError(f"{path.name}: bad regex {rx!r}: {exc}") from None
     return rules
@@ -99,8 +112,12 @@ class NegationScope:
 class Classifier:
     """The rule sets of one mode and the cascade that applies them."""
 
-    def __init__(self, config: LabelerConfig, rules_dir: Path = RULES_DIR) -> None:
+    def __init__(self, config: LabelerConfig, rules_dir: Path = RULES_DIR,
+                 vocabulary: Vocabulary | None = None) -> None:
         self.config = config
+        vocab = vocabulary or default_vocabulary()
+        self.shared_conj = frozenset({_LIST_CONJ, *(f"conj_{w}" for w in vocab.shared_negation_coordinators)})
+        self.negation_vetoes = vocab.negation_vetoes
         def rules(files: tuple[str, ...]) -> list[Rule]:
             return [r for f in files for r in load_rules(rules_dir / f) if r.rule_id not in config.disabled_rules]
 
@@ -110,7 +127,7 @@ class Classifier:
         self.anatomy: list[Rule] = load_rules(rules_dir / "patterns" / "abnormal_anatomy.txt")
         self.scope = NegationScope.load(rules_dir / "patterns" / "negation_scope.txt")
         self.sentence_neg = load_regex_rules(rules_dir / "patterns" / "sentence.txt")
-        self.fallback = load_regex_rules(rules_dir / "patterns" / "fallback.txt")
+        self.fallback = load_regex_rules(rules_dir / "patterns" / "fallback.txt", labelled=True)
         self.regex_neg = load_regex_rules(rules_dir / config.regex_negation) if config.regex_negation else []
         self.regex_unc = (
             load_regex_rules(rules_dir / config.regex_uncertainty) if config.regex_uncertainty else []
@@ -147,12 +164,9 @@ class Classifier:
         text = self._with_x(sentence, m, 200)
         for r in self.fallback:
             if r.regex.search(text):
-                if r.rule_id.startswith("abnormal"):
-                    if m.anatomical:
-                        return POSITIVE, r.rule_id
+                if r.label == "abnormal" and not m.anatomical:
                     continue
-                label = NEGATIVE if r.rule_id.startswith("neg") else UNCERTAIN
-                return label, r.rule_id
+                return FALLBACK_LABELS[r.label or ""], r.rule_id
         return (None, NEUTRAL_ANATOMY) if m.anatomical else (POSITIVE, "fallback.mention")
 
     # -------------------------------------------------------------- graph stages
@@ -163,7 +177,7 @@ class Classifier:
         # a list shares its negation: "no focal consolidation, effusion or pneumothorax" negates every
         # member, however the parser attached the negator to the first one
         for lab, f in g.in_edges[i]:
-            if f < i and lab in _SHARED_CONJ and g.nodes[f].tag.startswith(("NN", "VBZ", "VBP")):
+            if f < i and lab in self.shared_conj and g.nodes[f].tag.startswith(("NN", "VBZ", "VBP")):
                 rule = self._negation(g, f, depth + 1)
                 # a verb-tagged first member only when it is a misparsed noun ("no infiltrates or masses")
                 if rule and (g.nodes[f].tag.startswith("NN") or rule.startswith("neg.no_subject_misparse")):
@@ -180,8 +194,8 @@ class Classifier:
             key = b.get("key")
             if key is not None and any(lab == "neg" for lab, _ in g.out_edges[key]):
                 continue  # double negation: "not excluded"
-            if any(lab == "amod" and g.nodes[c].lemma == "new" for lab, c in g.out_edges[i]):
-                continue  # "no new X" is left to the uncertainty rules
+            if any(lab == "amod" and g.nodes[c].lemma in self.negation_vetoes for lab, c in g.out_edges[i]):
+                continue  # "no new X" is left to the uncertainty rules (rules/words/negation_vetoes.txt)
             return r.rule_id
         return None
 

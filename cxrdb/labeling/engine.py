@@ -16,6 +16,7 @@ from .config import OBSERVATIONS, LabelerConfig, get_config
 from .mentions import Mention, MentionExtractor
 from .parse import build_graph, load_spacy
 from .sentences import split_sentences
+from .vocabulary import load_vocabulary
 
 STAGES = ("load", "split", "match", "parse", "classify", "aggregate")
 _CACHE_LIMIT = 200_000
@@ -54,8 +55,9 @@ class Labeler:
     def __init__(self, labeler: str | LabelerConfig = "chexpert", *, load_parser: bool = True) -> None:
         t0 = time.perf_counter()
         self.config = get_config(labeler)
+        self.vocabulary = load_vocabulary()
         self.extractor = MentionExtractor(self.config)
-        self.classifier = Classifier(self.config)
+        self.classifier = Classifier(self.config, vocabulary=self.vocabulary)
         self._nlp: Any = load_spacy() if load_parser else None
         self._cache: dict[str, _SentenceResult] = {}
         self.timings: dict[str, float] = dict.fromkeys(STAGES, 0.0)
@@ -79,7 +81,7 @@ class Labeler:
         docs: list[list[str]] = []
         for text in texts:
             cleaned = clean_text(text or "", self.config.clean_text)
-            docs.append([s for _, _, s in split_sentences(cleaned)])
+            docs.append([s for _, _, s in split_sentences(cleaned, self.vocabulary)])
         t1 = time.perf_counter()
         tm["split"] += t1 - t0
         todo: dict[str, list[Mention]] = {}
@@ -138,7 +140,7 @@ class Labeler:
             self.counts["parsed"] += len(docs)
             for (sent, pending, decided), doc in zip(to_parse, docs, strict=True):
                 tb = time.perf_counter()
-                g = build_graph(doc)
+                g = build_graph(doc, self.vocabulary)
                 parse_time += time.perf_counter() - tb
                 failed = False
                 for m in pending:
@@ -168,7 +170,7 @@ class Labeler:
                     {"sentence_index": idx, "sentence": s, "start": m.start, "end": m.end, "phrase": m.text,
                      "observation": m.observation, "label": label, "rule": rule}
                 )
-        return ReportResult(aggregate(triples, self.config), evidence, failures)
+        return ReportResult(aggregate(triples, self.config, self.vocabulary), evidence, failures)
 
 
 _AND_OR = re.compile(r"\band/or\b", re.IGNORECASE)

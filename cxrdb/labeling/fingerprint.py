@@ -9,7 +9,8 @@ It hashes, for one labeler name:
 * **the parser**: spaCy's version and the name and version of the English model the labeler loads (the first
   installed of :data:`cxrdb.labeling.parse.MODEL_NAMES`, as ``load_spacy`` picks it);
 * **the rule files the labeler's configuration reads** (:func:`rule_files`): the mention and unmention lists,
-  the shared graph and regex patterns, and the stage files the :class:`LabelerConfig` names. Not
+  the shared graph and regex patterns, the word lists of ``rules/words/`` (:data:`cxrdb.labeling.vocabulary.FILES`),
+  and the stage files the :class:`LabelerConfig` names. Not
   ``rules/README.md`` and not another mode's files (editing a NegBio-only file does not relabel CheXpert).
 
 cxrdb's own version is deliberately not part of it: a release that changes no labeling code, rule or parser
@@ -25,6 +26,7 @@ from importlib import metadata, util
 from pathlib import Path
 
 from .config import RULES_DIR, LabelerConfig, get_config
+from .vocabulary import FILES as WORD_FILES
 
 PACKAGE_DIR = Path(__file__).parent
 #: modules of cxrdb/labeling that do not take part in labeling a text
@@ -37,11 +39,12 @@ def code_files(package_dir: Path = PACKAGE_DIR) -> list[Path]:
 
 
 def rule_files(config: LabelerConfig, rules_dir: Path = RULES_DIR) -> list[Path]:
-    """The rule files a labeler with ``config`` reads (mirrors ``MentionExtractor`` and ``Classifier``)."""
+    """The rule files a labeler with ``config`` reads (mirrors ``MentionExtractor``, ``Classifier``
+    and ``load_vocabulary``)."""
     files = [*sorted((rules_dir / "mention").glob("*.txt")), *sorted((rules_dir / "unmention").glob("*.txt"))]
     named = [*config.extra_positional, *config.pre_negation, *config.negation, *config.post_negation,
              "patterns/abnormal_anatomy.txt", "patterns/negation_scope.txt", "patterns/sentence.txt",
-             "patterns/fallback.txt", config.regex_negation, config.regex_uncertainty]
+             "patterns/fallback.txt", config.regex_negation, config.regex_uncertainty, *WORD_FILES]
     files += [rules_dir / f for f in named if f]
     return sorted(set(files))
 

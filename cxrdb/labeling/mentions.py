@@ -8,27 +8,18 @@ from pathlib import Path
 
 from ..errors import CxrdbError
 from .config import RULES_DIR, LabelerConfig
+from .vocabulary import read_lines
 
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """One phrase match: observation, the phrase (its regex source), span in the sentence, matched text."""
+    """One phrase match: observation, span in the sentence, matched text, anatomy phrase or not."""
 
     observation: str
-    phrase: str
     start: int
     end: int
     text: str
     anatomical: bool = False
-
-
-def read_lines(path: Path) -> list[str]:
-    """Non-blank, non-comment lines of a rule file (surrounding whitespace stripped)."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CxrdbError(f"cannot read rule file {path}: {exc.strerror}") from None
-    return [s.strip() for s in raw.splitlines() if s.strip() and not s.strip().startswith("#")]
 
 
 def observation_name(stem: str) -> str:
@@ -116,7 +107,7 @@ class MentionExtractor:
                     s, e = m.start(), m.end()
                     if s == e or any(s < ue and e > us for us, ue in blocked):
                         continue
-                    found.append(Mention(obs, phrase, s, e, m.group(), phrase in self.anatomical))
+                    found.append(Mention(obs, s, e, m.group(), phrase in self.anatomical))
         return _drop_nested(found)
 
 
@@ -124,7 +115,6 @@ def _drop_nested(found: list[Mention]) -> list[Mention]:
     """Drop a mention lying inside a longer mention of the same observation ("heart" in "heart size")."""
     if len(found) < 2:
         return found
-    keep: list[Mention] = []
     by_obs: dict[str, list[Mention]] = {}
     for m in found:
         by_obs.setdefault(m.observation, []).append(m)
@@ -140,5 +130,4 @@ def _drop_nested(found: list[Mention]) -> list[Mention]:
                 dropped.add(id(m))
             elif m.end > reach_end:
                 reach_end, reach_len = m.end, m.end - m.start
-    keep = [m for m in found if id(m) not in dropped]
-    return keep
+    return [m for m in found if id(m) not in dropped]

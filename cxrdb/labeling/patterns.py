@@ -193,7 +193,6 @@ class Rule:
 
     rule_id: str
     pattern: Pattern
-    source: str
 
 
 def load_rules(path: Path) -> list[Rule]:
@@ -207,7 +206,7 @@ def load_rules(path: Path) -> list[Rule]:
         if not sep or not rule_id.strip() or " " in rule_id.strip():
             raise CxrdbError(f"{path.name}:{lineno}: expected 'rule_id: pattern'")
         try:
-            rules.append(Rule(rule_id.strip(), parse_pattern(text.strip()), text.strip()))
+            rules.append(Rule(rule_id.strip(), parse_pattern(text.strip())))
         except ValueError as exc:
             raise CxrdbError(f"{path.name}:{lineno}: {exc}") from None
     return rules

@@ -1,27 +1,26 @@
 """Stage 0b: sentence splitting (a rule-based stand-in for NLTK punkt on report text).
 
 A sentence ends at '.', '!' or '?' followed by whitespace or the end of the text, except after a known
-abbreviation, inside a decimal number ("2. 5 cm" after cleaning), or after a list marker ("1."), which
-stays with the sentence it numbers. Newlines are not boundaries (as with ``newline=False``).
+abbreviation (``rules/words/abbreviations.txt``) or an initial, inside a decimal number ("2. 5 cm" after
+cleaning), or after a list marker ("1."), which stays with the sentence it numbers. Newlines are not boundaries
+(as with ``newline=False``).
 """
 
 from __future__ import annotations
 
 import re
 
+from .vocabulary import Vocabulary, default_vocabulary
+
 _END = re.compile(r"[.!?]+(?=\s|$)")
-_ABBREVIATIONS = frozenset(
-    {
-        "dr", "mr", "mrs", "ms", "st", "vs", "approx", "appt", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-        "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "etc", "cf", "fig", "a.m", "p.m", "ca", "cm", "mm",
-        "resp", "incl", "min", "max", "pt", "pts",
-    }
-)
 _PREV_WORD = re.compile(r"(\S+)$")
 
 
-def split_sentences(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, sentence) for every sentence of ``text``; spans index ``text``."""
+def split_sentences(text: str, vocabulary: Vocabulary | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, sentence) for every sentence of ``text``; spans index ``text``. The abbreviations and
+    the single letters that are words come from ``rules/words/`` (``vocabulary``, default: installed)."""
+    vocab = vocabulary or default_vocabulary()
+    abbreviations, letter_words = vocab.abbreviations, vocab.single_letter_words
     out: list[tuple[int, int, str]] = []
     start = 0
     n = len(text)
@@ -31,7 +30,7 @@ def split_sentences(text: str) -> list[tuple[int, int, str]]:
         word = word_m.group(1).lower() if word_m else ""
         nxt = text[end:].lstrip()[:1]
         if m.group() == "." and word:
-            if word in _ABBREVIATIONS or (word.isalpha() and len(word) == 1 and word not in "ai"):
+            if word in abbreviations or (word.isalpha() and len(word) == 1 and word not in letter_words):
                 continue
             if word.isdigit() and nxt.isdigit():
                 continue  # decimal number split by the cleaning
