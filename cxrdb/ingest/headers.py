@@ -13,6 +13,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.values import convert_text
 
 from ..convert.decode import captured_warnings, warnings_note
 
@@ -34,6 +35,13 @@ _KEEP_LEADING = {"LT", "ST", "UT"}  # pydicom strips only trailing spaces for th
 _NUMBER_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
 _CHARSETS = {"ISO_IR 192": "utf-8", "ISO_IR 100": "latin-1", "ISO_IR 6": "latin-1", "": "latin-1"}
 _CHARSET_VRS = {"LO", "LT", "PN", "SH", "ST", "UC", "UT"}  # the VRs whose bytes depend on the character set
+_KEYWORDS: dict[int, str] = {}  # tag -> keyword ('' when none): dictionary look-ups cost more than the decoding
+_CODE_MEANING = 0x00080104
+_CHARSET_TAG = 0x00080005
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}  # 4-byte length
+_ITEM_TAG, _ITEM_END = 0xFFFEE000, 0xFFFEE00D
+_UNDEFINED = 0xFFFFFFFF
+_SLOW = object()  # the fast path cannot tell: ask pydicom
 
 
 def _decode_text(raw: bytes, vr: str, encoding: str) -> str:
@@ -68,11 +76,16 @@ def _header_values(ds: Dataset) -> dict[str, str]:
         # one known single-byte or UTF-8 set: decode here; anything else (ISO 2022 escapes...): pydicom decodes
         encoding = _CHARSETS.get(terms[0]) if len(terms) == 1 else None
     out: dict[str, str] = {}
-    for tag in ds.keys():  # noqa: SIM118 - iterating the dataset would convert every element
+    # the elements as stored (raw or converted): what ds.get_item(tag) returns, without its per-call tag
+    # conversion; iterating the dataset itself would convert every element
+    elements = ds._dict.items() if isinstance(getattr(ds, "_dict", None), dict) else (
+        (tag, ds.get_item(tag)) for tag in ds.keys())  # noqa: SIM118
+    for tag, elem in elements:
         if tag.group in (0x0002, 0x7FE0) or tag.is_private:
             continue
-        elem = ds.get_item(tag)
-        keyword = keyword_for_tag(tag)
+        keyword = _KEYWORDS.get(tag)
+        if keyword is None:
+            keyword = _KEYWORDS[tag] = keyword_for_tag(tag)
         if not keyword or elem is None:
             continue
         if isinstance(elem, RawDataElement):
@@ -113,7 +126,67 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _first_code_meaning(ds: Dataset, keyword: str) -> str | None:
+def _raw_code_meaning(ds: Dataset, keyword: str, charset: list[Any]) -> Any:
+    """The first item's CodeMeaning of a still-raw sequence, read from its bytes without building the items
+    (pydicom would parse every element of every item into Datasets). Decoded as pydicom decodes it
+    (``convert_text`` with the data set's character set, its validation warnings included). ``charset`` caches
+    that character set across the sequences of one data set (empty until first needed).
+
+    Returns None (no sequence, no item, no CodeMeaning), the string, or ``_SLOW`` for anything this does not
+    read itself: a converted element, an undefined-length element or item ahead of CodeMeaning, an item with
+    its own character set, a multi-valued meaning, bytes that do not parse."""
+    elem = ds.get_item(keyword)
+    if elem is None:
+        return None
+    if not isinstance(elem, RawDataElement) or elem.VR not in (None, "SQ"):
+        return _SLOW
+    data = elem.value or b""
+    if not data:
+        return None
+    little, implicit = elem.is_little_endian, elem.is_implicit_VR
+    e = "<" if little else ">"
+    tag_len = struct.Struct(e + "HHI")
+    short = struct.Struct(e + "HH2sH")
+    if len(data) < 8:
+        return _SLOW
+    group, elem_no, item_len = tag_len.unpack_from(data, 0)
+    if (group << 16 | elem_no) != _ITEM_TAG:
+        return _SLOW
+    end = len(data) if item_len == _UNDEFINED else min(len(data), 8 + item_len)
+    pos = 8
+    while pos + 8 <= end:
+        if implicit:
+            group, elem_no, length = tag_len.unpack_from(data, pos)
+            pos += 8
+        else:
+            group, elem_no, vr, length = short.unpack_from(data, pos)
+            pos += 8
+            if vr in _LONG_VRS:
+                if pos + 4 > end:
+                    return _SLOW
+                (length,) = struct.unpack_from(e + "I", data, pos)
+                pos += 4
+        tag = group << 16 | elem_no
+        if tag in (_ITEM_END, _ITEM_TAG) or tag > _CODE_MEANING:
+            return None  # the first item ends without a CodeMeaning
+        if length == _UNDEFINED or tag == _CHARSET_TAG or pos + length > end:
+            return _SLOW
+        if tag == _CODE_MEANING:
+            if not charset:
+                charset.append(ds._character_set)
+            value = convert_text(data[pos : pos + length], charset[0], "LO")
+            return value if isinstance(value, str) else _SLOW
+        pos += length
+    return None if item_len != _UNDEFINED else _SLOW
+
+
+def _first_code_meaning(ds: Dataset, keyword: str, charset: list[Any] | None = None) -> str | None:
+    try:
+        fast = _raw_code_meaning(ds, keyword, [] if charset is None else charset)
+    except Exception:  # a fast-path surprise: pydicom decides
+        fast = _SLOW
+    if fast is not _SLOW:
+        return fast
     if keyword not in ds:
         return None
     seq = ds.get(keyword)
@@ -165,8 +238,9 @@ def _read_header(path: str) -> dict[str, Any]:
         values = _header_values(ds)
         row: dict[str, Any] = {k: values.get(k) for k in STRING_FIELDS}
         row.update({k: _int(values.get(k)) for k in INT_FIELDS})
+        charset: list[Any] = []
         for seq in CODE_SEQUENCES:
-            row[f"{seq}_CodeMeaning"] = _first_code_meaning(ds, seq)
+            row[f"{seq}_CodeMeaning"] = _first_code_meaning(ds, seq, charset)
         row["TransferSyntaxUID"], row["has_file_meta"] = _transfer_syntax(ds)
         row["header"] = json.dumps(values, ensure_ascii=False, sort_keys=True)
         row["error"] = None
