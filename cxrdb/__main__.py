@@ -1,3 +1,28 @@
-from .cli import main
+"""``cxrdb`` / ``python -m cxrdb``: install the Ctrl-C handler first, then load the CLI (a Ctrl-C while the
+heavy imports load is an interruption like any other, not a traceback)."""
 
-main()
+from __future__ import annotations
+
+import signal
+import sys
+
+from .errors import Interrupted
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
+def main() -> None:
+    """The console entry point."""
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        from .cli import main as cli_main
+    except Interrupted:
+        sys.stderr.write("error: interrupted\n")
+        raise SystemExit(130) from None
+    cli_main()
+
+
+if __name__ == "__main__":
+    main()

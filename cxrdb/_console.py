@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 FREE_TEXT = {"error", "note", "examples", "sentence", "text"}  # columns that may fold on a terminal
@@ -37,18 +38,18 @@ def progress_bars() -> Iterator[Any]:
 
 def error(message: str) -> None:
     """The one red line an expected failure prints."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
 
 
 def summary(title: str, values: dict[str, Any]) -> None:
     """A two-column key/value summary table (snake_case keys shown with spaces; file names as they are)."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=Text(title), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     for key, value in values.items():
         plain = key.replace("_", "").replace(" ", "").isalnum() and key.islower()
         label = key.replace("_", " ") if plain else key
-        table.add_row(label, str(value))
+        table.add_row(Text(label), Text(str(value)))
     console.print(table)
 
 
@@ -86,11 +87,11 @@ def rows(
         out = [dict(zip(keys, r, strict=True)) for r in data]
         sys.stdout.write(json.dumps(out, default=str, ensure_ascii=False, indent=1) + "\n")
     else:
-        table = Table(title=title, title_justify="left")
+        table = Table(title=Text(title) if title else None, title_justify="left")
         for c in columns:
             free_text = c in FREE_TEXT and console.is_terminal
-            table.add_column(c, overflow="fold" if free_text else "ignore", no_wrap=not free_text)
+            table.add_column(Text(c), overflow="fold" if free_text else "ignore", no_wrap=not free_text)
         for r in data:
-            table.add_row(*("" if v is None else str(v) for v in r))
+            table.add_row(*(Text("" if v is None else str(v)) for v in r))  # values are data, never markup
         target = console if console.is_terminal else Console(width=1 << 16, highlight=False)
         target.print(table, crop=False)

@@ -7,20 +7,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomic import is_temp_name
 from .catalog import Catalog
 from .convert.run import convert
 from .errors import CxrdbError
+from .executor import check_scheduler
 from .export import check_format, export_tables, table_files
 from .ingest import ingest
+from .ingest.overrides import load_overrides
 from .labeling.run import LABELERS, label
 from .locks import release_lock
-from .manifest import EXTRAS, SUMS, TEST_SET, claim, owns, strays, walk_release, write_checksums
+from .manifest import SUMS, TEST_SET, check_folder, claim, own_extras, record_extra, strays, write_checksums
 from .preflight import readable_file, writable_target
 from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
 from .source import check_source
-from .split import split
+from .split import read_published, read_test_studies, split
 from .status import status
 
 
@@ -63,25 +64,6 @@ def default_catalog(out: Path) -> Path:
     return out.parent / f"{out.name}.duckdb"
 
 
-def _check_output(cat: Catalog, out: Path, force: bool) -> list[str]:
-    """Refuse a release folder that another catalog wrote, or that holds files this catalog did not write, unless
-    forced; return those strays (never listed in SHA256SUMS.txt). Sweep temp files of killed runs."""
-    files, temps = walk_release(out) if out.is_dir() else ([], [])
-    for rel in temps:
-        if is_temp_name(Path(rel).name):
-            (out / rel).unlink(missing_ok=True)
-    if files and not owns(cat, out) and not force:
-        raise CxrdbError(f"{out} holds files of another build or other files ({files[0]}): use a new folder, the "
-                         "catalog that built it (--db), or --force to build into it")
-    found, _ = strays(cat, out, [*table_files(), SUMS])
-    found += [t for t in temps if not is_temp_name(Path(t).name)]
-    if found and not force:
-        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
-        raise CxrdbError(f"{out} holds files this catalog did not write ({found[0]}{more}): remove them, or use "
-                         "--force to build beside them (they are never listed)")
-    return found
-
-
 def build(
     source: str | Path,
     out: str | Path,
@@ -98,6 +80,7 @@ def build(
     workers: int | None = None,
     scheduler: str | None = None,
     force: bool = False,
+    verify: bool = False,
     progress: Progress = no_progress,
 ) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
@@ -116,16 +99,24 @@ def build(
     for path, what in ((overrides, "--overrides file"), (published_split, "--published-split file"),
                        (test_set, "--test-set file"), (license_file, "--license file")):
         readable_file(path, what)
+    if published_split is not None:
+        read_published(published_split)  # a malformed file is refused now, not after the conversion
+    if test_set is not None:
+        read_test_studies(test_set)
+    if overrides is not None:
+        load_overrides(overrides)
+    if scheduler:
+        check_scheduler(scheduler)
     writable_target(out, "release folder")
     writable_target(db, "catalog")
     if out == root or root in out.parents:
         raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
     with release_lock(out), Catalog.open(db) as cat:
-        stray = _check_output(cat, out, force)
+        stray = check_folder(cat, out, table_files(), force)
         cat.set_setting("release_root", str(out))
         claim(cat, out)
         ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
-        converted = convert(cat, out, workers=workers, scheduler=scheduler, progress=progress)
+        converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, progress=progress)
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
         split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
                               validate_patients=validate_patients)
@@ -133,11 +124,13 @@ def build(
         written = exported.files
         if license_file is not None:
             copy_into(license_file, out, "LICENSE.txt")
+            record_extra(cat, out, "LICENSE.txt")
         if test_set is not None:  # the radiologists' labels ship with the release, as in 2.1.0
             copy_into(test_set, out, TEST_SET)
+            record_extra(cat, out, TEST_SET)
         write_readme(cat, out, written)
-        extras = [e for e in EXTRAS if (out / e).is_file()]
-        n_files = write_checksums(out, exported.jpgs, [*written, *extras])
+        record_extra(cat, out, "README")
+        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
         stray, _ = strays(cat, out, [*table_files(), SUMS])
         st = status(cat)
         failures = len(st.failures)

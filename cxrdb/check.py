@@ -70,7 +70,7 @@ def verify_release(
             raise CxrdbError(f"{sums_path}:{n}: not a '<sha256> <path>' line")
         expected[rel] = digest.lower()
     problems: dict[str, list[str]] = {"missing": [], "mismatch": [], "not listed": [], "temp file": [],
-                                      "bad header": []}
+                                      "bad header": [], "inconsistent": []}
     files, temps = walk_release(out)
     problems["not listed"] = sorted(set(files) - set(expected))
     problems["temp file"] = temps
@@ -100,4 +100,38 @@ def verify_release(
         expected = [contract.bigquery_name(c) for c in table.columns]
         if "parquet" in table.formats and (out / name).is_file() and _parquet_columns(out / name) != expected:
             problems["bad header"].append(name)
+    problems["inconsistent"] = _cross_check(out)
     return {k: sorted(v) for k, v in problems.items()}
+
+
+def _csv_column(path: Path, column: str) -> set[str] | None:
+    """The values of one column of a release .csv.gz, or None when the file is absent or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+            return {row[column] for row in csv.DictReader(fh)}
+    except (OSError, EOFError, UnicodeDecodeError, KeyError, csv.Error):
+        return None
+
+
+def _cross_check(out: Path) -> list[str]:
+    """The release files agree with each other: every image of the metadata has its JPG in IMAGE_FILENAMES and
+    back, the split names the same images, and every labeled study has an image in the metadata."""
+    found: list[str] = []
+    names = {t.view: t.file_name("csv.gz") for t in contract.TABLES}
+    metadata = _csv_column(out / names["release.metadata"], "dicom_id")
+    listing = out / contract.IMAGE_LIST.name
+    if metadata is not None and listing.is_file():
+        jpgs = {Path(line).stem for line in listing.read_text(encoding="utf-8").splitlines() if line}
+        found += [f"{names['release.metadata']}: {d} has no JPG in {listing.name}" for d in sorted(metadata - jpgs)]
+        found += [f"{listing.name}: {d} is not in {names['release.metadata']}" for d in sorted(jpgs - metadata)]
+    split = _csv_column(out / names["release.split"], "dicom_id")
+    if metadata is not None and split is not None and split != metadata:
+        found += [f"{names['release.split']}: {d} disagrees with the metadata" for d in sorted(split ^ metadata)]
+    studies = _csv_column(out / names["release.metadata"], "study_id")
+    for view in ("release.chexpert", "release.negbio"):
+        labeled = _csv_column(out / names[view], "study_id")
+        if studies is not None and labeled is not None:
+            found += [f"{names[view]}: study {s} has no image in the metadata" for s in sorted(labeled - studies)]
+    return found

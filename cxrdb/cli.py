@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
-from .errors import CxrdbError
+from .errors import CxrdbError, Interrupted
 
 ENVIRONMENT = (
     "Environment: CXRDB_CATALOG sets --db; CXRDB_DEBUG=1 shows tracebacks instead of one red line; "
@@ -64,8 +64,12 @@ class ReleaseFormat(StrEnum):
 
 
 CatalogOpt = Annotated[Path, typer.Option("--db", envvar="CXRDB_CATALOG", help="Catalog file (DuckDB).")]
+VerifyOpt = Annotated[bool, typer.Option(
+    help="Re-hash every finished JPG instead of trusting size + mtime (finds an edit that kept both).")]
+ForceOpt = Annotated[bool, typer.Option(
+    help="Write into a release folder that holds files this catalog did not write (they are never listed).")]
 WorkersOpt = Annotated[
-    int | None, typer.Option("--workers", "-j", help="Worker processes (default: one per core).")
+    int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: one per core).")
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option(
@@ -139,6 +143,7 @@ def export(
     db: CatalogOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write into.")],
     fmt: ReleaseFormatOpt = ReleaseFormat.csv,
+    force: ForceOpt = False,
 ) -> None:
     """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES) from the release views.
 
@@ -149,25 +154,19 @@ def export(
     from .export import export as run_export
     from .export import table_files
     from .locks import release_lock
-    from .manifest import EXTRAS, SUMS, strays
+    from .manifest import check_folder
 
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat:
+        stray = check_folder(cat, out, table_files(), force)
         result = run_export(cat, out, fmt.value)
-        stray, temps = strays(cat, out, [*table_files(), SUMS])
     values: dict[str, Any] = {name: f"{n} rows" for name, n in result.files.items()}
-    values["files in SHA256SUMS.txt"] = len(result.jpgs.current) + len(result.files) + sum(
-        1 for e in EXTRAS if (out / e).is_file())
+    values["files in SHA256SUMS.txt"] = result.listed
     if result.removed:
         values["removed (earlier export, not written now)"] = ", ".join(result.removed)
     _console.summary(f"export → {out}", values)
-    if result.jpgs.stale:
-        _console.error(f"{len(result.jpgs.stale)} JPG(s) missing or changed on disk were left out of "
-                       f"IMAGE_FILENAMES and SHA256SUMS.txt (e.g. {result.jpgs.stale[0][0]['jpg_path']}): run "
-                       "`cxrdb convert` to write them again")
-    if stray or temps:
-        _console.error(f"{len(stray) + len(temps)} file(s) in {out} are not part of the release and not listed "
-                       f"(e.g. {(stray + temps)[0]})")
+    if stray:
+        _console.error(f"{len(stray)} file(s) in {out} are not part of the release and not listed (e.g. {stray[0]})")
 
 
 @app.command()
@@ -181,6 +180,8 @@ def convert(
         help="Where workers read the source instead: another mount point or an fsspec URL (s3://...).")] = None,
     strict: Annotated[bool, typer.Option(help="Exit with status 2 when any image failed.")] = False,
     retry_failed: Annotated[bool, typer.Option(help="Retry images that failed in an earlier run.")] = True,
+    verify: VerifyOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Convert every ingested DICOM to the published JPG (byte-identical); resumable, skips finished images.
 
@@ -189,11 +190,18 @@ def convert(
     from . import _console
     from .catalog import Catalog
     from .convert.run import convert as run_convert
+    from .executor import check_scheduler
+    from .export import table_files
     from .locks import release_lock
+    from .manifest import check_folder
 
-    with release_lock(out.expanduser().resolve()), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
+    if scheduler:
+        check_scheduler(scheduler)
+    out = out.expanduser().resolve()
+    with release_lock(out), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
+        check_folder(cat, out, table_files(), force)
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                             source_url=source_url, progress=bar)
+                             source_url=source_url, verify=verify, progress=bar)
     _console.summary(f"convert → {out}", result.summary())
     if result["failed"]:
         _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")
@@ -500,6 +508,7 @@ def build(
     workers: WorkersOpt = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the conversion.")] = None,
     force: Annotated[bool, typer.Option(help="Build into a folder that holds other files.")] = False,
+    verify: VerifyOpt = False,
 ) -> None:
     """Build the whole release in one resumable run: ingest, convert, label, split, export, checksums.
 
@@ -513,7 +522,7 @@ def build(
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
-                           progress=bar)
+                           verify=verify, progress=bar)
     _console.summary(f"build → {out}", result.summary())
 
 
@@ -533,10 +542,6 @@ def demo(
     with _console.progress_bars() as bar:
         result = run_demo(out, workers=workers, progress=bar)
     _console.summary(f"demo → {out}", result)
-
-
-class Interrupted(BaseException):
-    """Ctrl-C, raised by our SIGINT handler (typer would turn a KeyboardInterrupt into a silent exit 130)."""
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -11,3 +11,7 @@ class CatalogLocked(CxrdbError):
 
 class MissingDependency(CxrdbError):
     """An optional package needed for the requested operation is not installed."""
+
+
+class Interrupted(BaseException):
+    """Ctrl-C, raised by the CLI's SIGINT handler (typer would turn a KeyboardInterrupt into a silent exit 130)."""

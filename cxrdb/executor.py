@@ -353,6 +353,18 @@ def _stop(pool: list[_Worker]) -> None:
 # --- Dask -----------------------------------------------------------------------------------------------------
 
 
+def check_scheduler(address: str) -> None:
+    """Refuse, before any work, a Dask scheduler address that is malformed or does not answer (one line)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - depends on environment
+        raise MissingDependency("--scheduler needs Dask distributed: pip install 'cxrdb[dask]'") from exc
+    try:
+        Client(address, timeout="5s").close()
+    except (OSError, ValueError, TypeError) as exc:
+        raise CxrdbError(f"cannot reach Dask scheduler {address}: {_one_line(str(exc))}") from None
+
+
 def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch_size: int,
               on_lost: OnLost | None) -> Iterator[R]:
     try:
@@ -361,7 +373,7 @@ def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch
         raise MissingDependency("--scheduler needs Dask distributed: pip install 'cxrdb[dask]'") from exc
     try:
         client = Client(scheduler, timeout="10s")
-    except OSError as exc:
+    except (OSError, ValueError, TypeError) as exc:
         raise CxrdbError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
 
     batches: dict[str, list[T]] = {}

@@ -6,7 +6,7 @@ import csv
 import gzip
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from . import atomic, contract
 from .catalog import Catalog
 from .convert.ondisk import OnDisk
 from .errors import CxrdbError
-from .manifest import EXTRAS, claim, listed_jpgs, write_checksums
+from .manifest import claim, listed_jpgs, own_extras, write_checksums
 
 # what to write, under which names, once which stage has run: the release contract (cxrdb/contract.py)
 FORMATS = tuple(contract.FORMAT_CHOICES)
@@ -99,6 +99,7 @@ class Exported:
     files: dict[str, int]
     jpgs: OnDisk
     removed: list[str]
+    listed: int = 0  # lines of SHA256SUMS.txt, once export() wrote it
 
 
 def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
@@ -110,6 +111,11 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
     """
     check_format(fmt)
     out = Path(out).expanduser().resolve()
+    jpgs = listed_jpgs(cat, out)
+    if jpgs.stale:  # the tables would name images whose JPG is not there: write nothing
+        raise CxrdbError(f"{len(jpgs.stale)} JPG(s) under {out} are missing or changed since they were converted "
+                         f"(e.g. {jpgs.stale[0][0]['jpg_path']}): run `cxrdb convert` (or `build`) to write them "
+                         "again; nothing was exported")
     claim(cat, out)
     written: dict[str, int] = {}
     for table in contract.TABLES:
@@ -119,8 +125,7 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
             name = table.file_name(form)
             writer = export_parquet if form == "parquet" else export_table
             written[name] = writer(cat, table.view, out / name)
-    jpgs = listed_jpgs(cat, out)
-    if jpgs.current or jpgs.stale:
+    if jpgs.current:
         written[IMAGE_FILENAMES] = export_image_filenames(out, jpgs)
     removed = [n for n in table_files() if n not in written and (out / n).is_file()]
     for name in removed:
@@ -132,5 +137,5 @@ def export(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
     """Write the release tables and SHA256SUMS.txt over exactly the files the release names."""
     out = Path(out).expanduser().resolve()
     result = export_tables(cat, out, fmt)
-    write_checksums(out, result.jpgs, [*result.files, *(e for e in EXTRAS if (out / e).is_file())])
-    return result
+    listed = write_checksums(out, result.jpgs, [*result.files, *own_extras(cat, out)])
+    return replace(result, listed=listed)

@@ -31,13 +31,15 @@ def release_lock(out: Path) -> Iterator[None]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                # never remove the folder here: the run holding the lock may have just created it
                 raise CxrdbError(f"release folder {out} is in use by another cxrdb run; wait for it to finish, "
                                  "or write into another folder") from None
-        yield
-    except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                out.rmdir()  # only if still empty
-        raise
+        try:
+            yield
+        except BaseException:
+            if created:  # created and held by this run: remove it again if the run left it empty
+                with contextlib.suppress(OSError):
+                    out.rmdir()
+            raise
     finally:
         os.close(fd)

@@ -14,7 +14,8 @@ from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET
 from .convert.ondisk import OnDisk, check_jpgs, sha256_file
 from .errors import CxrdbError
 
-__all__ = ["EXTRAS", "SUMS", "TEST_SET", "claim", "listed_jpgs", "owns", "strays", "walk_release", "write_checksums"]
+__all__ = ["EXTRAS", "SUMS", "TEST_SET", "check_folder", "claim", "listed_jpgs", "own_extras", "owns", "record_extra",
+           "strays", "walk_release", "write_checksums"]
 
 
 def is_temp(name: str) -> bool:
@@ -28,7 +29,10 @@ def walk_release(out: Path) -> tuple[list[str], list[str]]:
     temps: list[str] = []
     for dirpath, dirnames, filenames in os.walk(out):
         dirnames.sort()
-        for name in filenames:
+        # a symlink to a folder is never walked into (os.walk's default) but is an entry of the folder all the same
+        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        dirnames[:] = [d for d in dirnames if d not in linked]
+        for name in [*filenames, *linked]:
             rel = os.path.relpath(os.path.join(dirpath, name), out).replace(os.sep, "/")
             if is_temp(name):
                 temps.append(rel)
@@ -48,19 +52,58 @@ def owns(cat: Catalog, out: Path) -> bool:
 
 
 def own_jpgs(cat: Catalog) -> set[str]:
-    """Every JPG path this catalog writes or may have written (one per ingested image, as the published layout
+    """Every JPG path this catalog writes or may have written (one per readable image, as the published layout
     names it): a JPG there is this catalog's, even one a killed run wrote but did not get to record."""
-    _, rows = cat.query("SELECT regexp_replace(path, '\\.dcm$', '.jpg') FROM raw.images")
+    _, rows = cat.query("SELECT regexp_replace(path, '\\.dcm$', '.jpg') FROM raw.images WHERE error IS NULL")
     return {r[0] for r in rows}
 
 
+def record_extra(cat: Catalog, out: Path, name: str) -> None:
+    """Record the sha256 of a file build just wrote beside the tables (README, LICENSE.txt, the test set)."""
+    cat.set_setting(f"release_file:{out / name}", sha256_file(out / name))
+
+
+def own_extras(cat: Catalog, out: Path) -> list[str]:
+    """The README / LICENSE.txt / test-set files under ``out`` that this catalog wrote and nobody changed since."""
+    found = []
+    for name in EXTRAS:
+        recorded = cat.get_setting(f"release_file:{out / name}")
+        try:
+            if recorded is not None and sha256_file(out / name) == recorded:
+                found.append(name)
+        except OSError:
+            continue
+    return found
+
+
 def strays(cat: Catalog, out: Path, names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(files under ``out`` that neither this catalog's JPGs nor ``names`` account for, temp files)."""
+    """(files under ``out`` that neither this catalog's JPGs, its own README / licence / test-set files, nor
+    ``names`` account for; temp files)."""
     if not out.is_dir():
         return [], []
     files, temps = walk_release(out)
-    known = own_jpgs(cat) | set(names) | set(EXTRAS)
+    known = own_jpgs(cat) | set(names) | set(own_extras(cat, out))
     return [f for f in files if f not in known], temps
+
+
+def check_folder(cat: Catalog, out: Path, names: Iterable[str], force: bool) -> list[str]:
+    """Refuse to write into a release folder that another catalog wrote, or that holds files this catalog did
+    not write, unless ``force``; return those strays (never listed in SHA256SUMS.txt). Temp files of killed runs
+    of ours are swept. Build, convert and export all call it before writing."""
+    files, temps = walk_release(out) if out.is_dir() else ([], [])
+    for rel in temps:
+        if atomic.is_temp_name(Path(rel).name):
+            (out / rel).unlink(missing_ok=True)
+    if files and not owns(cat, out) and not force:
+        raise CxrdbError(f"{out} holds files of another build or other files ({files[0]}): use a new folder, the "
+                         "catalog that built it (--db), or --force to write into it")
+    found, _ = strays(cat, out, [*names, SUMS])
+    found += [t for t in temps if not atomic.is_temp_name(Path(t).name)]
+    if found and not force:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise CxrdbError(f"{out} holds files this catalog did not write ({found[0]}{more}): remove them, or use "
+                         "--force to write beside them (they are never listed)")
+    return found
 
 
 def listed_jpgs(cat: Catalog, out: Path) -> OnDisk:

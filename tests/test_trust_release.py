@@ -3,11 +3,13 @@ release folder; a refused command leaves nothing behind; export, build and check
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -117,18 +119,78 @@ def test_a_touched_but_intact_jpg_is_rehashed_not_reconverted(release, tmp_path:
     assert _clean(verify_release(out, workers=1))
 
 
-def test_export_after_tampering_leaves_the_jpg_out_and_check_fails(release, tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["replace", "delete"])
+def test_export_after_tampering_refuses_and_check_fails(release, tmp_path: Path, damage: str) -> None:
     src, out = _copy(release, tmp_path)
     jpg = _jpgs(out)[0]
-    rel = str(jpg.relative_to(out))
-    jpg.write_bytes(b"0123456789")
+    if damage == "delete":
+        jpg.unlink()
+    else:
+        jpg.write_bytes(b"0123456789")
+    before = {p: p.read_bytes() for p in out.iterdir() if p.is_file()}
     result = runner.invoke(app, ["export", "--db", str(out.parent / "release.duckdb"), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "missing or changed on disk" in result.output
-    assert rel not in _sums(out)
-    assert rel not in (out / "IMAGE_FILENAMES").read_text().splitlines()
-    assert verify_release(out, workers=1)["not listed"] == [rel]
+    assert result.exit_code == 1, result.output
+    assert "missing or changed since they were converted" in str(result.exception)
+    assert {p: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing exported
+    assert not _clean(verify_release(out, workers=1))
     assert build(src, out, workers=1)["converted now"] == 1  # and the next build repairs it
+    assert _clean(verify_release(out, workers=1))
+
+
+def test_check_finds_a_metadata_row_without_its_jpg(release, tmp_path: Path) -> None:
+    _, out = _copy(release, tmp_path)
+    jpg = _jpgs(out)[0]
+    rel = str(jpg.relative_to(out))
+    jpg.unlink()  # and a careless user rewrites the listings to match
+    (out / "IMAGE_FILENAMES").write_text("".join(f"{p}\n" for p in (out / "IMAGE_FILENAMES").read_text().split()
+                                                 if p != rel))
+    lines = [line for line in (out / "SHA256SUMS.txt").read_text().splitlines()
+             if not line.endswith((rel, " IMAGE_FILENAMES"))]
+    lines.append(f"{hashlib.sha256((out / 'IMAGE_FILENAMES').read_bytes()).hexdigest()} IMAGE_FILENAMES")
+    (out / "SHA256SUMS.txt").write_text("".join(f"{line}\n" for line in sorted(lines, key=lambda x: x[65:])))
+    assert _sha256sum_ok(out)  # sha256sum alone is satisfied ...
+    problems = verify_release(out, workers=1)
+    assert any(jpg.stem in p and "no JPG" in p for p in problems["inconsistent"])  # ... check is not
+
+
+def test_export_or_convert_with_another_catalog_is_refused(release, tmp_path: Path) -> None:
+    src, out = _copy(release, tmp_path)
+    other = tmp_path / "other.duckdb"
+    assert runner.invoke(app, ["ingest", str(src), "--db", str(other), "-j", "1"]).exit_code == 0
+    for command in (["export"], ["convert", "-j", "1"]):
+        before = {str(p): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+        result = runner.invoke(app, [*command, "--db", str(other), "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        assert "another build" in str(result.exception)
+        assert {str(p): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_stranger_extras_and_symlinked_folders_are_never_listed(release, tmp_path: Path) -> None:
+    src, out = _copy(release, tmp_path)
+    (out / "LICENSE.txt").write_text("not ours\n")
+    (tmp_path / "elsewhere").mkdir()
+    (out / "files" / "linked").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(CxrdbError, match="did not write"):
+        build(src, out, workers=1)
+    summary = build(src, out, workers=1, force=True)
+    assert summary["stray files (not listed)"] == 2
+    assert "LICENSE.txt" not in _sums(out) and "files/linked" not in _sums(out)
+    assert sorted(verify_release(out, workers=1)["not listed"]) == ["LICENSE.txt", "files/linked"]
+    (out / "LICENSE.txt").unlink()
+    (out / "files" / "linked").unlink()
+
+
+def test_verify_finds_an_edit_that_kept_size_and_mtime(release, tmp_path: Path) -> None:
+    src, out = _copy(release, tmp_path)
+    jpg = _jpgs(out)[0]
+    good = jpg.read_bytes()
+    st = jpg.stat()
+    jpg.write_bytes(good[:-3] + b"\0\0\0")
+    os.utime(jpg, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert build(src, out, workers=1)["converted now"] == 0  # size + mtime trusted by default ...
+    assert verify_release(out, workers=1)["mismatch"] == [str(jpg.relative_to(out))]  # ... check sees it
+    assert build(src, out, workers=1, verify=True)["converted now"] == 1
+    assert jpg.read_bytes() == good
     assert _clean(verify_release(out, workers=1))
 
 
@@ -180,7 +242,8 @@ def test_folder_written_by_the_same_catalogs_convert_and_export_builds_without_f
 
 
 @pytest.mark.parametrize("case", ["bad format", "missing license", "missing test set", "unwritable out",
-                                  "no source", "empty folder", "no files/", "empty files/"])
+                                  "no source", "empty folder", "no files/", "empty files/", "bad published split",
+                                  "bad test set", "bad overrides", "bad scheduler"])
 def test_a_refused_build_leaves_no_catalog_and_no_release(tmp_path: Path, case: str) -> None:
     src = tmp_path / "src"
     build_source(src, broken=False)
@@ -195,6 +258,12 @@ def test_a_refused_build_leaves_no_catalog_and_no_release(tmp_path: Path, case: 
     elif case == "unwritable out":
         (tmp_path / "a-file").write_text("x")
         out = tmp_path / "a-file" / "release"
+    elif case in ("bad published split", "bad test set", "bad overrides"):
+        (tmp_path / "garbage.csv").write_text("this,is\nnot,it\n")
+        key = {"bad published split": "published_split", "bad test set": "test_set"}.get(case, "overrides")
+        args[key] = tmp_path / "garbage.csv"
+    elif case == "bad scheduler":
+        args["scheduler"] = "not a scheduler address"
     elif case == "no source":
         src = tmp_path / "nonexistent"
     elif case == "empty folder":
@@ -239,3 +308,48 @@ def test_a_refused_second_run_keeps_the_running_ones_progress_file(tmp_path: Pat
     finally:
         holder.close()
     shutil.rmtree(tmp_path / "r", ignore_errors=True)
+
+
+def _hold(out: str, ready, results) -> None:
+    from cxrdb.locks import release_lock
+
+    ready.wait()
+    try:
+        with release_lock(Path(out)):
+            time.sleep(0.3)
+            results.put(("held", Path(out).is_dir()))
+    except CxrdbError:
+        results.put(("refused", None))
+
+
+def test_a_refused_lock_never_removes_the_folder_the_winner_holds(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    for n in range(10):
+        out = str(tmp_path / f"r{n}")
+        ready, results = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_hold, args=(out, ready, results)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        ready.set()
+        for p in procs:
+            p.join(10)
+        outcomes = sorted(results.get(timeout=5) for _ in procs)
+        assert ("held", True) in outcomes, outcomes  # the winner's folder was there all along
+
+
+def test_values_and_names_are_never_read_as_markup(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    build_source(tmp_path / "src", broken=False)
+    assert runner.invoke(app, ["ingest", str(tmp_path / "src"), "--db", str(db), "-j", "1"]).exit_code == 0
+    result = runner.invoke(app, ["sql", "--db", str(db), "SELECT '[/x]' AS \"[b]col\", '[link=y]z' AS b"])
+    assert result.exit_code == 0, result.output
+    assert "[/x]" in result.output and "[b]col" in result.output and "[link=y]z" in result.output
+
+
+def test_zero_workers_is_a_usage_error(tmp_path: Path) -> None:
+    build_source(tmp_path / "src", broken=False)
+    for jobs in ("0", "-3"):
+        result = runner.invoke(app, ["build", str(tmp_path / "src"), "--out", str(tmp_path / "r"), "-j", jobs])
+        assert result.exit_code == 2

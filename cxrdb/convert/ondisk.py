@@ -33,9 +33,9 @@ class OnDisk:
     rehashed: list[dict[str, Any]] = field(default_factory=list)  # {dicom_id, jpg_mtime_ns}: same bytes, new mtime
 
 
-def check_jpgs(out: Path, rows: Iterable[dict[str, Any]]) -> OnDisk:
+def check_jpgs(out: Path, rows: Iterable[dict[str, Any]], *, verify: bool = False) -> OnDisk:
     """Sort rows (with ``dicom_id``, ``jpg_path``, ``jpg_bytes``, ``jpg_sha256``, ``jpg_mtime_ns``) by whether
-    the file under ``out`` is still the one recorded."""
+    the file under ``out`` is still the one recorded; ``verify`` hashes every file, whatever its mtime."""
     result = OnDisk()
     for row in rows:
         path = out / row["jpg_path"]
@@ -46,7 +46,7 @@ def check_jpgs(out: Path, rows: Iterable[dict[str, Any]]) -> OnDisk:
             continue
         if st.st_size != row["jpg_bytes"]:
             result.stale.append((row, "changed on disk"))
-        elif st.st_mtime_ns == row["jpg_mtime_ns"]:
+        elif st.st_mtime_ns == row["jpg_mtime_ns"] and not verify:
             result.current.append(row)
         else:
             try:
@@ -55,7 +55,8 @@ def check_jpgs(out: Path, rows: Iterable[dict[str, Any]]) -> OnDisk:
                 same = False
             if same:
                 result.current.append(row)
-                result.rehashed.append({"dicom_id": row["dicom_id"], "jpg_mtime_ns": st.st_mtime_ns})
+                if st.st_mtime_ns != row["jpg_mtime_ns"]:
+                    result.rehashed.append({"dicom_id": row["dicom_id"], "jpg_mtime_ns": st.st_mtime_ns})
             else:
                 result.stale.append((row, "changed on disk"))
     return result

@@ -53,13 +53,13 @@ class Plan:
     stale_on_disk: int
 
 
-def plan(cat: Catalog, out: Path, retry_failed: bool = True) -> Plan:
+def plan(cat: Catalog, out: Path, retry_failed: bool = True, *, verify: bool = False) -> Plan:
     """Images to convert now: every image ``plan.convert`` does not call current, plus the current ones whose
     JPG on disk is no longer the recorded file (:func:`ondisk.check_jpgs`); failed ones unless ``retry_failed``
     is off. Confirms (re-hashes) JPGs whose mtime changed but whose bytes did not."""
     columns, rows = cat.query("SELECT * FROM plan.convert(?, ?) ORDER BY path", [PARAMS_FINGERPRINT, str(out)])
     items = [dict(zip(columns, r, strict=True)) for r in rows]
-    disk = check_jpgs(out, [r for r in items if r["state"] == "current"])
+    disk = check_jpgs(out, [r for r in items if r["state"] == "current"], verify=verify)
     if disk.rehashed:
         with cat.transaction():
             cat.update_columns("work.jpg", disk.rehashed, on=("dicom_id",))
@@ -106,19 +106,21 @@ def convert(
     scheduler: str | None = None,
     retry_failed: bool = True,
     source_url: str | None = None,
+    verify: bool = False,
     progress: Progress = no_progress,
 ) -> ConvertResult:
     """Write ``out/files/.../<dicom_id>.jpg`` for every ingested image that is not already current.
 
     ``source_url`` is where the workers find the source instead of the ingested folder: another mount point,
-    or an fsspec URL (``s3://bucket/mimic-cxr``) for a Dask cluster that reads the DICOMs remotely.
+    or an fsspec URL (``s3://bucket/mimic-cxr``) for a Dask cluster that reads the DICOMs remotely. ``verify``
+    re-hashes every finished JPG instead of trusting an unchanged size and mtime.
     """
     started = time.perf_counter()
     source_root = source_url.rstrip("/") if source_url else cat.get_setting("source_root")
     if source_root is None:
         raise CxrdbError("the catalog has no ingested source: run `cxrdb ingest SOURCE` first")
     out = Path(out).expanduser().resolve()
-    planned = plan(cat, out, retry_failed)
+    planned = plan(cat, out, retry_failed, verify=verify)
     todo, current, failed_kept = planned.todo, planned.current, planned.failed_kept
     swept = _sweep_debris(out, todo)
     tasks = [ConvertTask(t["dicom_id"], f"{source_root}/{t['path']}", str(out / t["jpg_path"])) for t in todo]

@@ -26,6 +26,9 @@ def load_overrides(path: str | Path) -> tuple[dict[int, Override], str]:
         rows = list(csv.DictReader(data.decode("utf-8").splitlines()))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise CxrdbError(f"overrides file {path} is not a UTF-8 CSV: {exc}") from None
+    header = next(csv.reader(data.decode("utf-8").splitlines()), [])
+    if "study_id" not in header or not ({"section"} <= set(header) or {"start", "end"} <= set(header)):
+        raise CxrdbError(f"overrides file {path} needs the columns study_id and section (or start and end)")
     out: dict[int, Override] = {}
     for n, row in enumerate(rows, start=2):
         raw_id = (row.get("study_id") or "").strip().lstrip("s")
