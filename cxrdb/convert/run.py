@@ -18,7 +18,7 @@ from ..progress import Progress, StageResult, no_progress
 from .ondisk import check_jpgs
 from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one, lost_result
 
-FLUSH_ROWS = 64
+FLUSH_ROWS = 2000  # results per catalog transaction (FLUSH_SECONDS bounds what a kill -9 loses)
 FLUSH_SECONDS = 2.0
 
 
