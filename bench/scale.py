@@ -313,7 +313,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     from cxrdb.export import export_tables
     from cxrdb.ingest import ingest
     from cxrdb.labeling.run import LABELERS, label
-    from cxrdb.manifest import EXTRAS, claim, write_checksums
+    from cxrdb.manifest import claim, own_extras, record_extra, write_checksums
     from cxrdb.release import write_readme
     from cxrdb.split import split
 
@@ -355,23 +355,23 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
             out.mkdir()
             cat.set_setting("release_root", str(out.resolve()))
             claim(cat, out.resolve())
-            ing = timed("ingest", n, lambda: ingest(cat, source, workers=w))
+            ing = dict(timed("ingest", n, lambda: ingest(cat, source, workers=w)))
             stages["ingest"]["summary"] = ing
             stages["convert"] = {}
-            conv = timed("convert", n, lambda: convert(cat, out, workers=w))
-            lab = timed("label", None, lambda: label(cat, LABELERS, workers=w))
+            conv = dict(timed("convert", n, lambda: convert(cat, out, workers=w)))
+            lab = dict(timed("label", None, lambda: label(cat, LABELERS, workers=w)))
             stages["label"]["items"] = lab["chexpert_labeled"]  # reports (each labeled twice)
             timed("split", n, lambda: split(cat))
 
             def export_stage() -> None:
                 exported = export_tables(cat, out)
                 write_readme(cat, out, exported.files)
-                extras = [e for e in EXTRAS if (out / e).is_file()]
-                write_checksums(out.resolve(), exported.jpgs, [*exported.files, *extras])
+                record_extra(cat, out.resolve(), "README")
+                write_checksums(out.resolve(), exported.jpgs, [*exported.files, *own_extras(cat, out.resolve())])
 
             timed("export", n, export_stage)
-            texts = [r[0] for r in cat.con.execute(
-                "SELECT labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id").fetchall()]
+            texts = [r[0] for r in cat.query(
+                "SELECT labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id")[1]]
             checks = timed("check_catalog", n, lambda: check_catalog(cat))
         problems = timed("verify", n, lambda: verify_release(out, workers=w))
         stages["check"] = {"seconds": stages.pop("check_catalog")["seconds"] + stages.pop("verify")["seconds"],
