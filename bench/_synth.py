@@ -278,3 +278,12 @@ def make_source(root: str | Path, n_images: int, seed: int = 0) -> dict[str, int
             with open(d.with_suffix(".txt"), "w", encoding="utf-8") as f:
                 f.write(text)
     return {"images": images, "studies": studies, "subjects": subjects, "bytes": nbytes}
+
+
+def list_dicoms(root: Path) -> list[str]:
+    """All .dcm paths under root/files, sorted."""
+    out: list[str] = []
+    for dirpath, _dirs, files in os.walk(root / "files"):
+        out.extend(os.path.join(dirpath, f) for f in files if f.endswith(".dcm"))
+    out.sort()
+    return out

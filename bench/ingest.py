@@ -32,18 +32,9 @@ import pydicom
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _synth import make_source
+from _synth import list_dicoms, make_source
 
 TARGET = 1000.0  # headers/s
-
-
-def list_dicoms(root: Path) -> list[str]:
-    """All .dcm paths under root/files, sorted."""
-    out: list[str] = []
-    for dirpath, _dirs, files in os.walk(root / "files"):
-        out.extend(os.path.join(dirpath, f) for f in files if f.endswith(".dcm"))
-    out.sort()
-    return out
 
 
 def warm(root: Path) -> tuple[int, float]:

@@ -57,7 +57,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _synth import PROCESSING, VIEWS, _Patcher, _uid  # noqa: E402
+from _synth import PROCESSING, VIEWS, _Patcher, _uid, list_dicoms  # noqa: E402
 
 IU = HERE.parent / "tests" / "data" / "reports" / "iu_reports_dev.csv"
 STAGES = ("ingest", "convert", "label", "split", "export", "check")
@@ -205,14 +205,6 @@ def make_source(root: Path, n_images: int, seed: int, repeat_share: float) -> di
             nbytes += len(text)
     return {"images": images, "studies": studies, "subjects": subjects, "bytes": nbytes,
             "sentences": reports.occurrences, "repeat_share": reports.repeats / max(1, reports.occurrences)}
-
-
-def list_dicoms(root: Path) -> list[str]:
-    out: list[str] = []
-    for dirpath, _dirs, names in os.walk(root / "files"):
-        out.extend(os.path.join(dirpath, f) for f in names if f.endswith(".dcm"))
-    out.sort()
-    return out
 
 
 def warm(root: Path) -> float:

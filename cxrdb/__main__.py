@@ -3,19 +3,14 @@ heavy imports load is an interruption like any other, not a traceback)."""
 
 from __future__ import annotations
 
-import signal
 import sys
 
-from .errors import Interrupted
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise Interrupted
+from .errors import Interrupted, interrupt_on_sigint
 
 
 def main() -> None:
     """The console entry point."""
-    signal.signal(signal.SIGINT, _interrupt)
+    interrupt_on_sigint()
     try:
         from .cli import main as cli_main
     except Interrupted:

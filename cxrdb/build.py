@@ -11,16 +11,14 @@ from .catalog import Catalog
 from .convert.run import convert
 from .errors import CxrdbError
 from .executor import check_scheduler
-from .export import check_format, export_tables, table_files
+from .export import check_format, export_tables
 from .ingest import ingest
-from .ingest.overrides import load_overrides
 from .labeling.run import LABELERS, label
 from .locks import release_lock
-from .manifest import SUMS, TEST_SET, check_folder, claim, own_extras, record_extra, strays, write_checksums
-from .preflight import readable_file, writable_target
+from .manifest import TEST_SET, check_folder, claim, own_extras, record_extra, strays, write_checksums
+from .preflight import ingest_inputs, readable_file, writable_target
 from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
-from .source import check_source
 from .split import read_published, read_test_studies, split
 from .status import status
 
@@ -92,19 +90,14 @@ def build(
     out = Path(out).expanduser().resolve()
     db = Path(db) if db is not None else default_catalog(out)
     check_format(fmt)
-    root = check_source(source)
-    for path, what in ((reports, "--reports folder"),):
-        if path is not None and not Path(path).expanduser().is_dir():
-            raise CxrdbError(f"{what} {path} is not a folder")
-    for path, what in ((overrides, "--overrides file"), (published_split, "--published-split file"),
-                       (test_set, "--test-set file"), (license_file, "--license file")):
+    root = ingest_inputs(source, reports, overrides)
+    for path, what in ((published_split, "--published-split file"), (test_set, "--test-set file"),
+                       (license_file, "--license file")):
         readable_file(path, what)
     if published_split is not None:
         read_published(published_split)  # a malformed file is refused now, not after the conversion
     if test_set is not None:
         read_test_studies(test_set)
-    if overrides is not None:
-        load_overrides(overrides)
     if scheduler:
         check_scheduler(scheduler)
     writable_target(out, "release folder")
@@ -112,7 +105,7 @@ def build(
     if out == root or root in out.parents:
         raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
     with release_lock(out), Catalog.open(db) as cat:
-        stray = check_folder(cat, out, table_files(), force)
+        stray = check_folder(cat, out, force)
         cat.set_setting("release_root", str(out))
         claim(cat, out)
         ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
@@ -128,11 +121,11 @@ def build(
         if test_set is not None:  # the radiologists' labels ship with the release, as in 2.1.0
             copy_into(test_set, out, TEST_SET)
             record_extra(cat, out, TEST_SET)
-        write_readme(cat, out, written)
+        st = status(cat)
+        write_readme(cat, out, written, st)
         record_extra(cat, out, "README")
         n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
-        stray, _ = strays(cat, out, [*table_files(), SUMS])
-        st = status(cat)
+        stray, _ = strays(cat, out)
         failures = len(st.failures)
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,

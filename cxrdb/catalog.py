@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from . import sqlfiles
-from .errors import CatalogLocked, CxrdbError
+from .errors import CatalogLocked, CxrdbError, one_line
 
 # The on-disk format of new catalogs: DuckDB 1.0 and every later release (1.x and 2.x) open such a file.
 # DuckDB 2's default (storage version 69) is unreadable by DuckDB 1.x ("can only read versions between 64
@@ -161,7 +161,7 @@ class Catalog:
         try:
             batch = pa.Table.from_pylist(list(rows), schema=self.arrow_schema(table))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise CxrdbError(f"cannot write {table}: {_one_line(str(exc))}") from None
+            raise CxrdbError(f"cannot write {table}: {one_line(exc, 500)}") from None
         self._con.register("_rows", batch)
         try:
             self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
@@ -221,7 +221,7 @@ class Catalog:
             columns = [d[0] for d in cur.description]
             return columns, cur.fetchall()
         except duckdb.Error as exc:
-            raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
+            raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run one query; return all its rows as an Arrow table (fully fetched: nothing left pending on the
@@ -231,7 +231,7 @@ class Catalog:
                 warnings.simplefilter("ignore")
                 return self._con.execute(sql, params or []).to_arrow_table()
         except duckdb.Error as exc:
-            raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
+            raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first value of the first row of a query."""
@@ -251,7 +251,3 @@ class Catalog:
 
 def _quote(text: str) -> str:
     return text.replace("'", "''")
-
-
-def _one_line(message: str) -> str:
-    return " ".join(line.strip() for line in message.splitlines() if line.strip())[:500]

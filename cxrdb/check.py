@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import contract, sqlfiles
 from .catalog import Catalog
+from .convert.ondisk import sha256_file
 from .errors import CxrdbError
 from .executor import run_map
 from .manifest import SUMS, walk_release
@@ -33,14 +33,10 @@ def check_catalog(cat: Catalog) -> list[dict[str, Any]]:
 
 def _sha256(item: tuple[str, str]) -> tuple[str, str | None]:
     rel, path = item
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        return rel, sha256_file(path)
     except OSError:
         return rel, None
-    return rel, digest.hexdigest()
 
 
 def _parquet_columns(path: Path) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
-from .errors import CxrdbError, Interrupted
+from .errors import CxrdbError, Interrupted, interrupt_on_sigint
 
 ENVIRONMENT = (
     "Environment: CXRDB_CATALOG sets --db; CXRDB_DEBUG=1 shows tracebacks instead of one red line; "
@@ -124,14 +123,9 @@ def ingest(
     from . import _console
     from .catalog import Catalog
     from .ingest import ingest as run_ingest
-    from .source import check_source
+    from .preflight import ingest_inputs
 
-    check_source(source)
-    for path, what in ((reports, "--reports folder"),):
-        if path is not None and not path.expanduser().is_dir():
-            raise CxrdbError(f"{what} {path} is not a folder")
-    if overrides is not None and not overrides.expanduser().is_file():
-        raise CxrdbError(f"--overrides file {overrides} is not a file")
+    ingest_inputs(source, reports, overrides)
     with Catalog.open(db) as cat, _tracked(db, "ingest") as bar:
         result = run_ingest(cat, source, reports=reports, overrides=overrides, workers=workers, prune=prune,
                             progress=bar)
@@ -152,13 +146,12 @@ def export(
     from . import _console
     from .catalog import Catalog
     from .export import export as run_export
-    from .export import table_files
     from .locks import release_lock
     from .manifest import check_folder
 
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat:
-        stray = check_folder(cat, out, table_files(), force)
+        stray = check_folder(cat, out, force)
         result = run_export(cat, out, fmt.value)
     values: dict[str, Any] = {name: f"{n} rows" for name, n in result.files.items()}
     values["files in SHA256SUMS.txt"] = result.listed
@@ -191,7 +184,6 @@ def convert(
     from .catalog import Catalog
     from .convert.run import convert as run_convert
     from .executor import check_scheduler
-    from .export import table_files
     from .locks import release_lock
     from .manifest import check_folder
 
@@ -199,7 +191,7 @@ def convert(
         check_scheduler(scheduler)
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
-        check_folder(cat, out, table_files(), force)
+        check_folder(cat, out, force)
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
                              source_url=source_url, verify=verify, progress=bar)
     _console.summary(f"convert → {out}", result.summary())
@@ -544,11 +536,7 @@ def demo(
     _console.summary(f"demo → {out}", result)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise Interrupted
-
-
-def _one_line(exc: BaseException) -> str:
+def _describe_failure(exc: BaseException) -> str:
     """An unexpected I/O or catalog failure as one line: disk full, read-only file system, ..."""
     import errno
 
@@ -568,7 +556,7 @@ def main() -> None:
     Ctrl-C into the note that finished work is saved (exit 130)."""
     from ._console import error
 
-    signal.signal(signal.SIGINT, _interrupt)
+    interrupt_on_sigint()
     try:
         app(standalone_mode=True)
     except Interrupted:
@@ -584,5 +572,5 @@ def main() -> None:
         expected = isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.Error))
         if os.environ.get("CXRDB_DEBUG") or not expected:
             raise
-        error(f"{_one_line(exc)} (nothing half-written is kept; run the same command again to resume)")
+        error(f"{_describe_failure(exc)} (nothing half-written is kept; run the same command again to resume)")
         raise SystemExit(1) from None

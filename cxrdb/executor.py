@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
-from .errors import CxrdbError, MissingDependency
+from .errors import CxrdbError, MissingDependency, one_line
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,10 +42,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    return " ".join(str(text).split())[:limit]
 
 
 def _call_batch(fn: Callable[[T], R], batch: list[T]) -> list[R]:
@@ -188,7 +184,7 @@ def _worker_main(inbox: Connection, outbox: Connection, fn: Callable[[Any], Any]
         try:
             initializer()
         except BaseException as exc:  # reported to the parent as one line, no traceback
-            outbox.send(("init-error", _one_line(f"{type(exc).__name__}: {exc}")))
+            outbox.send(("init-error", one_line(f"{type(exc).__name__}: {exc}")))
             os._exit(1)
     outbox.send(_READY)
     while True:
@@ -198,7 +194,7 @@ def _worker_main(inbox: Connection, outbox: Connection, fn: Callable[[Any], Any]
         try:
             outbox.send([fn(item) for item in batch])
         except Exception as exc:  # fn broke its contract, or a result does not pickle
-            outbox.send(("error", _one_line(f"{type(exc).__name__}: {exc}")))
+            outbox.send(("error", one_line(f"{type(exc).__name__}: {exc}")))
 
 
 # --- local supervised pool: the parent side ------------------------------------------------------------------
@@ -362,7 +358,7 @@ def check_scheduler(address: str) -> None:
     try:
         Client(address, timeout="5s").close()
     except (OSError, ValueError, TypeError) as exc:
-        raise CxrdbError(f"cannot reach Dask scheduler {address}: {_one_line(str(exc))}") from None
+        raise CxrdbError(f"cannot reach Dask scheduler {address}: {one_line(str(exc))}") from None
 
 
 def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch_size: int,
@@ -385,7 +381,7 @@ def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch
         except KilledWorker:  # distributed retried it on other workers; every one of them died
             return _lost(batch, "worker died (Dask: every worker that ran it died)", on_lost)
         except Exception as exc:
-            return _lost(batch, f"worker error: {_one_line(f'{type(exc).__name__}: {exc}')}", on_lost)
+            return _lost(batch, f"worker error: {one_line(f'{type(exc).__name__}: {exc}')}", on_lost)
         finally:
             fut.release()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import atomic
 from .catalog import Catalog
-from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET
+from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET, table_files
 from .convert.ondisk import OnDisk, check_jpgs, sha256_file
 from .errors import CxrdbError
 
@@ -76,17 +76,17 @@ def own_extras(cat: Catalog, out: Path) -> list[str]:
     return found
 
 
-def strays(cat: Catalog, out: Path, names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(files under ``out`` that neither this catalog's JPGs, its own README / licence / test-set files, nor
-    ``names`` account for; temp files)."""
+def strays(cat: Catalog, out: Path) -> tuple[list[str], list[str]]:
+    """(files under ``out`` that neither this catalog's JPGs, its own README / licence / test-set files, nor the
+    release's table files account for; temp files)."""
     if not out.is_dir():
         return [], []
     files, temps = walk_release(out)
-    known = own_jpgs(cat) | set(names) | set(own_extras(cat, out))
+    known = own_jpgs(cat) | set(table_files()) | {SUMS} | set(own_extras(cat, out))
     return [f for f in files if f not in known], temps
 
 
-def check_folder(cat: Catalog, out: Path, names: Iterable[str], force: bool) -> list[str]:
+def check_folder(cat: Catalog, out: Path, force: bool) -> list[str]:
     """Refuse to write into a release folder that another catalog wrote, or that holds files this catalog did
     not write, unless ``force``; return those strays (never listed in SHA256SUMS.txt). Temp files of killed runs
     of ours are swept. Build, convert and export all call it before writing."""
@@ -97,7 +97,7 @@ def check_folder(cat: Catalog, out: Path, names: Iterable[str], force: bool) -> 
     if files and not owns(cat, out) and not force:
         raise CxrdbError(f"{out} holds files of another build or other files ({files[0]}): use a new folder, the "
                          "catalog that built it (--db), or --force to write into it")
-    found, _ = strays(cat, out, [*names, SUMS])
+    found, _ = strays(cat, out)
     found += [t for t in temps if not atomic.is_temp_name(Path(t).name)]
     if found and not force:
         more = f" and {len(found) - 1} more" if len(found) > 1 else ""

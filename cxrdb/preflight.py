@@ -35,3 +35,18 @@ def writable_target(path: str | Path, what: str) -> None:
         raise CxrdbError(f"{what} {path}: {ancestor} is not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise CxrdbError(f"{what} {path} cannot be created: {ancestor} is not writable")
+
+
+def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str | Path | None) -> Path:
+    """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder,
+    and a well-formed --overrides file. Returns the resolved source root."""
+    from .ingest.overrides import load_overrides
+    from .source import check_source
+
+    root = check_source(source)
+    if reports is not None and not Path(reports).expanduser().is_dir():
+        raise CxrdbError(f"--reports folder {reports} is not a folder")
+    if overrides is not None:
+        readable_file(overrides, "--overrides file")
+        load_overrides(overrides)
+    return root

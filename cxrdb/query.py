@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from .errors import CatalogLocked, CxrdbError
+from .errors import CatalogLocked, CxrdbError, one_line
 
 #: PRAGMAs that only report (``PRAGMA table_info('mimic_cxr.metadata')``); every other PRAGMA is refused.
 READ_ONLY_PRAGMAS = frozenset({
@@ -53,10 +53,6 @@ def refuse(what: str) -> CxrdbError:
     return CxrdbError(f"cxrdb sql runs read-only queries only: {what} is not allowed")
 
 
-def _one_line(message: str) -> str:
-    return " ".join(line.strip() for line in message.splitlines() if line.strip())[:500]
-
-
 def _function_names(node: Any) -> Iterator[str]:
     """Every function name in a serialized DuckDB parse tree (json_serialize_sql output)."""
     if isinstance(node, dict):
@@ -75,7 +71,7 @@ def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
+        raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
     except ValueError as exc:  # a statement type this duckdb build cannot name
         raise refuse(f"this statement ({exc})") from None
     if not statements:
@@ -112,7 +108,7 @@ def _check_one(con: duckdb.DuckDBPyConnection, statement: Any) -> None:
         raise refuse(keyword if keyword and keyword != "WITH" else kind)
     tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [text]).fetchone()[0])
     if tree.get("error"):
-        raise CxrdbError(f"SQL error: {_one_line(str(tree.get('error_message', 'cannot parse the query')))}")
+        raise CxrdbError(f"SQL error: {one_line(tree.get('error_message', 'cannot parse the query'), 500)}")
     for name in _function_names(tree):
         if name in REFUSED_FUNCTIONS:
             raise refuse(f"{name}()")
@@ -176,7 +172,7 @@ class QueryConnection:
             con.execute("SET lock_configuration = true")
         except duckdb.IOException as exc:
             con.close()
-            msg = _one_line(str(exc))
+            msg = one_line(exc, 500)
             if "lock" in msg.lower():
                 raise CatalogLocked(
                     f"catalog {self.path} is in use by another cxrdb process (a run in progress holds it until "
@@ -185,7 +181,7 @@ class QueryConnection:
             raise CxrdbError(f"cannot open catalog {self.path}: {msg}") from None
         except duckdb.Error as exc:
             con.close()
-            raise CxrdbError(f"cannot open catalog {self.path}: {_one_line(str(exc))}") from None
+            raise CxrdbError(f"cannot open catalog {self.path}: {one_line(exc, 500)}") from None
         return con
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
@@ -197,10 +193,10 @@ class QueryConnection:
                 return [], []
             return [d[0] for d in cur.description], cur.fetchall()
         except duckdb.PermissionException as exc:
-            raise CxrdbError(f"SQL error: {_one_line(str(exc))} (a query reads only the catalog; "
+            raise CxrdbError(f"SQL error: {one_line(exc, 500)} (a query reads only the catalog; "
                              "`cxrdb sql --allow PATH` lets it read that file or folder too)") from None
         except duckdb.Error as exc:
-            raise CxrdbError(f"SQL error: {_one_line(str(exc))}") from None
+            raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
 
     def close(self) -> None:
         """Close the connection and remove its temporary folder."""

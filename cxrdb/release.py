@@ -10,7 +10,7 @@ from .catalog import Catalog
 from .contract import RELEASE_LABELERS
 from .errors import CxrdbError
 from .export import write_atomic
-from .status import status
+from .status import Status, status
 
 MAX_LISTED_FAILURES = 200
 
@@ -32,14 +32,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def write_readme(cat: Catalog, out: Path, files: dict[str, int]) -> None:
-    """The release README: what was built, with which versions and parameters, counts, and failures.
+def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | None = None) -> None:
+    """The release README: what was built, with which versions and parameters, counts, and failures (``st``: the
+    catalog's status, when the caller has it already).
 
     Holds no timestamps or machine paths, so two builds of the same source give the same bytes.
     """
     from .labeling.run import rules_fingerprint
 
-    st = status(cat)
+    st = st if st is not None else status(cat)
     lines = [
         "MIMIC-CXR-JPG-style release built by cxrdb",
         "=" * 43,

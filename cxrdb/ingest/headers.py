@@ -16,6 +16,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 from pydicom.values import convert_text
 
 from ..convert.decode import captured_warnings, warnings_note
+from ..errors import one_line
 
 # Header columns of raw.images filled straight from the element of the same keyword.
 STRING_FIELDS = (
@@ -252,15 +253,11 @@ def _read_header(path: str) -> dict[str, Any]:
     except PermissionError:
         return {"error": "permission denied"}
     except InvalidDicomError as exc:
-        return {"error": _one_line(f"not a DICOM file: {exc}")}
+        return {"error": one_line(f"not a DICOM file: {exc}")}
     except Exception as exc:
-        return {"error": _one_line(f"unreadable DICOM header: {type(exc).__name__}: {exc}")}
+        return {"error": one_line(f"unreadable DICOM header: {type(exc).__name__}: {exc}")}
 
 
 def lost_header(reason: str) -> dict[str, Any]:
     """The row of a header read that got no result (its worker died): a failure, retried by the next ingest."""
     return {"error": reason}
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())[:300]
