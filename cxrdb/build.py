@@ -105,15 +105,16 @@ def build(
     if out == root or root in out.parents:
         raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
     with release_lock(out), Catalog.open(db) as cat:
-        stray = check_folder(cat, out, force)
+        stray, folder = check_folder(cat, out, force)  # the one walk of the folder; kept current below
         cat.set_setting("release_root", str(out))
         claim(cat, out)
         ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
-        converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, progress=progress)
+        converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
+                            progress=progress)
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
         split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
                               validate_patients=validate_patients)
-        exported = export_tables(cat, out, fmt)
+        exported = export_tables(cat, out, fmt, folder)
         written = exported.files
         if license_file is not None:
             copy_into(license_file, out, "LICENSE.txt")
@@ -125,7 +126,7 @@ def build(
         write_readme(cat, out, written, st)
         record_extra(cat, out, "README")
         n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
-        stray, _ = strays(cat, out)
+        stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,

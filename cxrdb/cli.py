@@ -151,8 +151,8 @@ def export(
 
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat:
-        stray = check_folder(cat, out, force)
-        result = run_export(cat, out, fmt.value)
+        stray, folder = check_folder(cat, out, force)
+        result = run_export(cat, out, fmt.value, folder)
     values: dict[str, Any] = {name: f"{n} rows" for name, n in result.files.items()}
     values["files in SHA256SUMS.txt"] = result.listed
     if result.removed:
@@ -191,9 +191,9 @@ def convert(
         check_scheduler(scheduler)
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
-        check_folder(cat, out, force)
+        _, folder = check_folder(cat, out, force)
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                             source_url=source_url, verify=verify, progress=bar)
+                             source_url=source_url, verify=verify, folder=folder, progress=bar)
     _console.summary(f"convert → {out}", result.summary())
     if result["failed"]:
         _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")

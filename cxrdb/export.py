@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from . import atomic, contract
 from .catalog import Catalog
-from .convert.ondisk import OnDisk
+from .convert.ondisk import OnDisk, sha256_file
 from .errors import CxrdbError
-from .manifest import claim, listed_jpgs, own_extras, write_checksums
+from .manifest import ReleaseFolder, claim, listed_jpgs, own_extras, write_checksums
 
 # what to write, under which names, once which stage has run: the release contract (cxrdb/contract.py)
 FORMATS = tuple(contract.FORMAT_CHOICES)
@@ -85,6 +88,39 @@ def export_image_filenames(out: Path, jpgs: OnDisk) -> int:
     return len(paths)
 
 
+#: what the bytes of a table file depend on besides its rows: this module's code and the libraries that write them
+_WRITER = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16] + f":{pa.__version__}"
+
+
+def _fingerprint(cat: Catalog, view: str, form: str) -> tuple[int, str]:
+    """(rows, a fingerprint of the view's content as the file ``form`` would hold it): its columns and the sum of
+    its rows' hashes, computed in the catalog. The rows' order is fixed by the view, so equal content means equal
+    bytes; a catalog of another DuckDB version (another hash) only means one needless rewrite."""
+    columns = cat.query(f"SELECT * FROM {view} LIMIT 0")[0]
+    n, total = cat.query(f"SELECT count(*), sum(hash(v)) FROM (SELECT * FROM {view}) AS v")[1][0]
+    return n, f"{_WRITER}:{duckdb.__version__}:{form}:{','.join(columns)}:{n}:{total}"
+
+
+def _export_file(cat: Catalog, view: str, path: Path, form: str, folder: ReleaseFolder) -> int:
+    """Write one table file unless the file there is the one an earlier export wrote from the same content (same
+    fingerprint, same sha256: a few MB hashed instead of every row formatted and compressed); return its rows."""
+    n, fingerprint = _fingerprint(cat, view, form)
+    key = f"export:{path}"
+    recorded = cat.get_setting(key)
+    if recorded is not None and folder.stat(path.name) is not None:
+        fp, _, digest = recorded.rpartition("|")
+        try:
+            if fp == fingerprint and sha256_file(path) == digest:
+                return n
+        except OSError:
+            pass
+    (export_parquet if form == "parquet" else export_table)(cat, view, path)
+    st = os.stat(path)
+    folder.wrote(path.name, st.st_size, st.st_mtime_ns)
+    cat.set_setting(key, f"{fingerprint}|{sha256_file(path)}")
+    return n
+
+
 def check_format(fmt: str) -> None:
     """Refuse an unknown export format (before any work)."""
     if fmt not in FORMATS:
@@ -102,16 +138,18 @@ class Exported:
     listed: int = 0  # lines of SHA256SUMS.txt, once export() wrote it
 
 
-def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
+def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: ReleaseFolder | None = None) -> Exported:
     """Write every release file the catalog can produce into ``out`` (not SHA256SUMS.txt).
 
     ``fmt``: csv (the published .csv.gz files), parquet (one .parquet per table instead) or both. Release files
     of an earlier export that this one does not write (another format, a stage since emptied) are removed, so the
-    folder never holds a table that disagrees with the catalog.
+    folder never holds a table that disagrees with the catalog. ``folder``: ``out`` as this run has read it (a
+    build's one walk; read now when not given).
     """
     check_format(fmt)
     out = Path(out).expanduser().resolve()
-    jpgs = listed_jpgs(cat, out)
+    folder = folder or ReleaseFolder.read(out)
+    jpgs = listed_jpgs(cat, out, folder)
     if jpgs.stale:  # the tables would name images whose JPG is not there: write nothing
         raise CxrdbError(f"{len(jpgs.stale)} JPG(s) under {out} are missing or changed since they were converted "
                          f"(e.g. {jpgs.stale[0][0]['jpg_path']}): run `cxrdb convert` (or `build`) to write them "
@@ -123,19 +161,21 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
             continue  # that stage has not run
         for form in contract.FORMAT_CHOICES[fmt]:
             name = table.file_name(form)
-            writer = export_parquet if form == "parquet" else export_table
-            written[name] = writer(cat, table.view, out / name)
+            written[name] = _export_file(cat, table.view, out / name, form, folder)
     if jpgs.current:
         written[IMAGE_FILENAMES] = export_image_filenames(out, jpgs)
+        st = os.stat(out / IMAGE_FILENAMES)
+        folder.wrote(IMAGE_FILENAMES, st.st_size, st.st_mtime_ns)
     removed = [n for n in table_files() if n not in written and (out / n).is_file()]
     for name in removed:
         (out / name).unlink()
+        folder.wrote(name)
     return Exported(written, jpgs, removed)
 
 
-def export(cat: Catalog, out: str | Path, fmt: str = "csv") -> Exported:
+def export(cat: Catalog, out: str | Path, fmt: str = "csv", folder: ReleaseFolder | None = None) -> Exported:
     """Write the release tables and SHA256SUMS.txt over exactly the files the release names."""
     out = Path(out).expanduser().resolve()
-    result = export_tables(cat, out, fmt)
+    result = export_tables(cat, out, fmt, folder)
     listed = write_checksums(out, result.jpgs, [*result.files, *own_extras(cat, out)])
     return replace(result, listed=listed)

@@ -4,18 +4,17 @@ the list does not name are strays (reported, and refused by build without --forc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import atomic
+from . import atomic, fstree
 from .catalog import Catalog
 from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET, table_files
 from .convert.ondisk import OnDisk, check_jpgs, sha256_file
 from .errors import CxrdbError
 
-__all__ = ["EXTRAS", "SUMS", "TEST_SET", "check_folder", "claim", "listed_jpgs", "own_extras", "owns", "record_extra",
-           "strays", "walk_release", "write_checksums"]
+__all__ = ["EXTRAS", "SUMS", "TEST_SET", "ReleaseFolder", "check_folder", "claim", "listed_jpgs", "own_extras",
+           "owns", "record_extra", "strays", "walk_release", "write_checksums"]
 
 
 def is_temp(name: str) -> bool:
@@ -23,22 +22,46 @@ def is_temp(name: str) -> bool:
     return atomic.is_temp_name(name) or (name.startswith(".") and name.endswith(".tmp"))
 
 
+class ReleaseFolder:
+    """What a release folder holds, read in one walk (:func:`fstree.list_tree`): every file's size and mtime,
+    the temp files of interrupted writes. A build reads it once and keeps it current as it writes, so each JPG is
+    stat'ed once per run, not once per stage; a JPG is judged by these figures (:func:`ondisk.check_jpgs`)."""
+
+    def __init__(self, out: Path, entries: dict[str, tuple[int, int] | None]) -> None:
+        self.out = out
+        self._entries = entries
+        self._temps = {r for r in entries if is_temp(r.rpartition("/")[2])}
+
+    @classmethod
+    def read(cls, out: Path) -> ReleaseFolder:
+        """Walk ``out`` (an absent folder is empty)."""
+        return cls(out, fstree.list_tree(out) if out.is_dir() else {})
+
+    def stat(self, rel: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of the file at ``rel``, None when there is none."""
+        return self._entries.get(rel)
+
+    def wrote(self, rel: str, size: int | None = None, mtime_ns: int | None = None) -> None:
+        """Record a file this run wrote (size and mtime as stat'ed after the write), or removed (no figures)."""
+        if size is None or mtime_ns is None:
+            self._entries.pop(rel, None)
+            self._temps.discard(rel)
+        else:
+            self._entries[rel] = (size, mtime_ns)
+
+    def files(self) -> list[str]:
+        """Every entry but SHA256SUMS.txt and temp files, sorted."""
+        return sorted(r for r in self._entries if r not in self._temps and r != SUMS)
+
+    def temps(self) -> list[str]:
+        """Temp files of interrupted writes, sorted."""
+        return sorted(self._temps)
+
+
 def walk_release(out: Path) -> tuple[list[str], list[str]]:
     """(files, temp files) under ``out``, relative with forward slashes, sorted; SHA256SUMS.txt left out."""
-    files: list[str] = []
-    temps: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(out):
-        dirnames.sort()
-        # a symlink to a folder is never walked into (os.walk's default) but is an entry of the folder all the same
-        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        dirnames[:] = [d for d in dirnames if d not in linked]
-        for name in [*filenames, *linked]:
-            rel = os.path.relpath(os.path.join(dirpath, name), out).replace(os.sep, "/")
-            if is_temp(name):
-                temps.append(rel)
-            elif rel != SUMS:
-                files.append(rel)
-    return sorted(files), sorted(temps)
+    folder = ReleaseFolder.read(out)
+    return folder.files(), folder.temps()
 
 
 def claim(cat: Catalog, out: Path) -> None:
@@ -76,42 +99,47 @@ def own_extras(cat: Catalog, out: Path) -> list[str]:
     return found
 
 
-def strays(cat: Catalog, out: Path) -> tuple[list[str], list[str]]:
+def strays(cat: Catalog, out: Path, folder: ReleaseFolder | None = None) -> tuple[list[str], list[str]]:
     """(files under ``out`` that neither this catalog's JPGs, its own README / licence / test-set files, nor the
-    release's table files account for; temp files)."""
-    if not out.is_dir():
-        return [], []
-    files, temps = walk_release(out)
+    release's table files account for; temp files). ``folder``: the folder as this run has seen it."""
+    folder = folder or ReleaseFolder.read(out)
+    files = folder.files()
+    if not files:
+        return [], folder.temps()
     known = own_jpgs(cat) | set(table_files()) | {SUMS} | set(own_extras(cat, out))
-    return [f for f in files if f not in known], temps
+    return [f for f in files if f not in known], folder.temps()
 
 
-def check_folder(cat: Catalog, out: Path, force: bool) -> list[str]:
+def check_folder(cat: Catalog, out: Path, force: bool) -> tuple[list[str], ReleaseFolder]:
     """Refuse to write into a release folder that another catalog wrote, or that holds files this catalog did
-    not write, unless ``force``; return those strays (never listed in SHA256SUMS.txt). Temp files of killed runs
-    of ours are swept. Build, convert and export all call it before writing."""
-    files, temps = walk_release(out) if out.is_dir() else ([], [])
-    for rel in temps:
+    not write, unless ``force``; return those strays (never listed in SHA256SUMS.txt) and the folder as read.
+    Temp files of killed runs of ours are swept. Build, convert and export all call it before writing."""
+    folder = ReleaseFolder.read(out)
+    for rel in folder.temps():
         if atomic.is_temp_name(Path(rel).name):
             (out / rel).unlink(missing_ok=True)
+            folder.wrote(rel)
+    files, temps = folder.files(), folder.temps()
     if files and not owns(cat, out) and not force:
         raise CxrdbError(f"{out} holds files of another build or other files ({files[0]}): use a new folder, the "
                          "catalog that built it (--db), or --force to write into it")
-    found, _ = strays(cat, out)
-    found += [t for t in temps if not atomic.is_temp_name(Path(t).name)]
+    found, _ = strays(cat, out, folder)
+    found += temps
     if found and not force:
         more = f" and {len(found) - 1} more" if len(found) > 1 else ""
         raise CxrdbError(f"{out} holds files this catalog did not write ({found[0]}{more}): remove them, or use "
                          "--force to write beside them (they are never listed)")
-    return found
+    return found, folder
 
 
-def listed_jpgs(cat: Catalog, out: Path) -> OnDisk:
-    """The JPGs the release views name under ``out``, sorted into intact (listed) and stale (not listed)."""
+def listed_jpgs(cat: Catalog, out: Path, folder: ReleaseFolder | None = None) -> OnDisk:
+    """The JPGs the release views name under ``out``, sorted into intact (listed) and stale (not listed), judged
+    by ``folder`` (the folder as this run has seen it; read now when not given)."""
     columns, rows = cat.query(
         f"SELECT f.dicom_id, f.jpg_path, j.jpg_bytes, j.jpg_sha256, j.jpg_mtime_ns FROM {IMAGE_LIST.view} "
         "AS f JOIN work.jpg AS j USING (dicom_id) WHERE f.out_root = ? ORDER BY f.jpg_path", [str(out)])
-    disk = check_jpgs(out, [dict(zip(columns, r, strict=True)) for r in rows])
+    folder = folder or ReleaseFolder.read(out)
+    disk = check_jpgs(out, [dict(zip(columns, r, strict=True)) for r in rows], folder.stat)
     if disk.rehashed and not cat.read_only:
         with cat.transaction():
             cat.update_columns("work.jpg", disk.rehashed, on=("dicom_id",))

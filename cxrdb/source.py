@@ -9,6 +9,7 @@ own form (``MIMIC_DICOM_ID``) is kept, with a warning. Symlinks to real files an
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fstree
 from .errors import CxrdbError
 
 _GROUP = re.compile(r"p[0-9][0-9]")
@@ -151,26 +153,40 @@ def _dicom_id_check(dicom_id: str) -> tuple[str | None, str | None]:
             "first a letter, digit or '_'; at most 128 characters)"), None
 
 
+@functools.lru_cache(maxsize=4096)
+def _folder_id(label: str, pattern: re.Pattern[str], name: str) -> int | str:
+    """The id in a layout folder's name (``p10000032`` -> 10000032), or why it is not one (cached: every file of
+    a study folder asks again)."""
+    m = pattern.fullmatch(name)
+    if not m:
+        return _LAYOUT
+    digits = m.group(1)
+    if len(digits) > MAX_ID_DIGITS:
+        return f"{label} id has {len(digits)} digits (at most {MAX_ID_DIGITS})"
+    return int(digits)
+
+
 def _ids(rel_path: str) -> tuple[int, int, str | None] | str:
     """Parse ids from a relative path, or return the reason it does not fit the layout."""
     parts = rel_path.split("/")
     name = parts[-1]
     is_report = name.endswith(".txt")
-    want = 4 if is_report else 5
-    if len(parts) != want:
+    if len(parts) != (4 if is_report else 5):
         return _LAYOUT
     group, patient = parts[1], parts[2]
-    study = name[:-4] if is_report else parts[3]
-    pm, sm = _PATIENT.fullmatch(patient), _STUDY.fullmatch(study)
-    if not (_GROUP.fullmatch(group) and pm and sm and patient.startswith(group)):
+    if not (_GROUP.fullmatch(group) and patient.startswith(group)):
         return _LAYOUT
-    for label, digits in (("subject", pm.group(1)), ("study", sm.group(1))):
-        if len(digits) > MAX_ID_DIGITS:
-            return f"{label} id has {len(digits)} digits (at most {MAX_ID_DIGITS})"
+    subject = _folder_id("subject", _PATIENT, patient)
+    study = _folder_id("study", _STUDY, name[:-4] if is_report else parts[3])
+    if subject == _LAYOUT or study == _LAYOUT:
+        return _LAYOUT
+    for problem in (subject, study):
+        if isinstance(problem, str):
+            return problem
     dicom_id = None if is_report else name[: -len(".dcm")]
     if dicom_id is not None and not dicom_id:
         return "empty dicom_id in file name"
-    return int(pm.group(1)), int(sm.group(1)), dicom_id
+    return subject, study, dicom_id  # type: ignore[return-value]
 
 
 def scan(root: Path, *, images: bool = True, reports: bool = True) -> SourceListing:
@@ -179,6 +195,7 @@ def scan(root: Path, *, images: bool = True, reports: bool = True) -> SourceList
     seen_dicom: dict[str, str] = {}
     seen_study: dict[int, str] = {}
     kinds = {k for k, on in (("dcm", images), ("txt", reports)) if on}
+    fstree.prefetch(root / "files")  # many stats in flight first: the walk below then finds them cached
     for rel, st in _walk(root, listing.problems, kinds):
         ext = rel[-4:]
         if ext not in (".dcm", ".txt"):

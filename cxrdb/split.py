@@ -147,8 +147,12 @@ def split(
         seed=seed, validate_fraction=validate_fraction, test_fraction=test_fraction,
         validate_patients=validate_patients,
     )
-    with cat.transaction():
-        cat.write_rows("work.split", rows, replace_all=True)
+    digest = hashlib.sha256("".join(f"{r['dicom_id']},{r['study_id']},{r['subject_id']},{r['split']},{r['origin']}\n"
+                                    for r in rows).encode()).hexdigest()
+    if cat.get_setting("split_rows") != digest or cat.scalar("SELECT count(*) FROM work.split") != len(rows):
+        with cat.transaction():  # the same rows as the last split are not written again (a no-op rebuild)
+            cat.write_rows("work.split", rows, replace_all=True)
+            cat.set_setting("split_rows", digest)
     bad = cat.query(sqlfiles.read("checks/patient_in_one_split.sql"))[1]
     if bad:
         raise CxrdbError(f"{len(bad)} patient(s) fall in two splits in the published file, e.g. {bad[0][0]}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,20 +34,37 @@ class OnDisk:
     rehashed: list[dict[str, Any]] = field(default_factory=list)  # {dicom_id, jpg_mtime_ns}: same bytes, new mtime
 
 
-def check_jpgs(out: Path, rows: Iterable[dict[str, Any]], *, verify: bool = False) -> OnDisk:
+def stat_file(out: Path) -> Callable[[str], tuple[int, int] | None]:
+    """(size, mtime_ns) of ``out/rel`` from the disk now, None when it is not a file."""
+
+    def figures(rel: str) -> tuple[int, int] | None:
+        try:
+            st = os.stat(out / rel)
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+    return figures
+
+
+def check_jpgs(out: Path, rows: Iterable[dict[str, Any]],
+               figures: Callable[[str], tuple[int, int] | None] | None = None, *, verify: bool = False) -> OnDisk:
     """Sort rows (with ``dicom_id``, ``jpg_path``, ``jpg_bytes``, ``jpg_sha256``, ``jpg_mtime_ns``) by whether
-    the file under ``out`` is still the one recorded; ``verify`` hashes every file, whatever its mtime."""
+    the file under ``out`` is still the one recorded; ``verify`` hashes every file, whatever its mtime.
+    ``figures``: a file's (size, mtime_ns) as the caller has read them (a build's one walk of the folder);
+    stat'ed now when not given."""
     result = OnDisk()
+    figures = figures or stat_file(out)
     for row in rows:
         path = out / row["jpg_path"]
-        try:
-            st = os.stat(path)
-        except OSError:
+        found = figures(row["jpg_path"])
+        if found is None:
             result.stale.append((row, "missing on disk"))
             continue
-        if st.st_size != row["jpg_bytes"]:
+        size, mtime_ns = found
+        if size != row["jpg_bytes"]:
             result.stale.append((row, "changed on disk"))
-        elif st.st_mtime_ns == row["jpg_mtime_ns"] and not verify:
+        elif mtime_ns == row["jpg_mtime_ns"] and not verify:
             result.current.append(row)
         else:
             try:
@@ -55,8 +73,8 @@ def check_jpgs(out: Path, rows: Iterable[dict[str, Any]], *, verify: bool = Fals
                 same = False
             if same:
                 result.current.append(row)
-                if st.st_mtime_ns != row["jpg_mtime_ns"]:
-                    result.rehashed.append({"dicom_id": row["dicom_id"], "jpg_mtime_ns": st.st_mtime_ns})
+                if mtime_ns != row["jpg_mtime_ns"]:
+                    result.rehashed.append({"dicom_id": row["dicom_id"], "jpg_mtime_ns": mtime_ns})
             else:
                 result.stale.append((row, "changed on disk"))
     return result

@@ -13,7 +13,7 @@ from ..atomic import is_temp_name
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
-from ..manifest import claim
+from ..manifest import ReleaseFolder, claim
 from ..progress import Progress, StageResult, no_progress
 from .ondisk import check_jpgs
 from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one, lost_result
@@ -53,13 +53,16 @@ class Plan:
     stale_on_disk: int
 
 
-def plan(cat: Catalog, out: Path, retry_failed: bool = True, *, verify: bool = False) -> Plan:
+def plan(cat: Catalog, out: Path, retry_failed: bool = True, *, verify: bool = False,
+         folder: ReleaseFolder | None = None) -> Plan:
     """Images to convert now: every image ``plan.convert`` does not call current, plus the current ones whose
     JPG on disk is no longer the recorded file (:func:`ondisk.check_jpgs`); failed ones unless ``retry_failed``
-    is off. Confirms (re-hashes) JPGs whose mtime changed but whose bytes did not."""
+    is off. Confirms (re-hashes) JPGs whose mtime changed but whose bytes did not. ``folder``: the folder as
+    this run has read it (read now when not given)."""
     columns, rows = cat.query("SELECT * FROM plan.convert(?, ?) ORDER BY path", [PARAMS_FINGERPRINT, str(out)])
     items = [dict(zip(columns, r, strict=True)) for r in rows]
-    disk = check_jpgs(out, [r for r in items if r["state"] == "current"], verify=verify)
+    folder = folder or ReleaseFolder.read(out)
+    disk = check_jpgs(out, [r for r in items if r["state"] == "current"], folder.stat, verify=verify)
     if disk.rehashed:
         with cat.transaction():
             cat.update_columns("work.jpg", disk.rehashed, on=("dicom_id",))
@@ -70,17 +73,18 @@ def plan(cat: Catalog, out: Path, retry_failed: bool = True, *, verify: bool = F
     return Plan(todo, len(disk.current), failed_kept, len(stale))
 
 
-def _sweep_debris(out: Path, todo: list[dict[str, Any]]) -> int:
+def _sweep_debris(out: Path, todo: list[dict[str, Any]], folder: ReleaseFolder) -> int:
     """Remove temp files a killed run left in the folders this run will write."""
     removed = 0
-    for folder in sorted({(out / t["jpg_path"]).parent for t in todo}):
+    for sub in sorted({t["jpg_path"].rpartition("/")[0] for t in todo}):
         try:
-            names = os.listdir(folder)
+            names = os.listdir(out / sub)
         except OSError:
             continue
         for name in names:
             if is_temp_name(name):
-                Path(folder, name).unlink(missing_ok=True)
+                (out / sub / name).unlink(missing_ok=True)
+                folder.wrote(f"{sub}/{name}")
                 removed += 1
     return removed
 
@@ -107,22 +111,25 @@ def convert(
     retry_failed: bool = True,
     source_url: str | None = None,
     verify: bool = False,
+    folder: ReleaseFolder | None = None,
     progress: Progress = no_progress,
 ) -> ConvertResult:
     """Write ``out/files/.../<dicom_id>.jpg`` for every ingested image that is not already current.
 
     ``source_url`` is where the workers find the source instead of the ingested folder: another mount point,
     or an fsspec URL (``s3://bucket/mimic-cxr``) for a Dask cluster that reads the DICOMs remotely. ``verify``
-    re-hashes every finished JPG instead of trusting an unchanged size and mtime.
+    re-hashes every finished JPG instead of trusting an unchanged size and mtime. ``folder``: ``out`` as this run
+    has read it (a build's one walk); kept current with every JPG written or removed.
     """
     started = time.perf_counter()
     source_root = source_url.rstrip("/") if source_url else cat.get_setting("source_root")
     if source_root is None:
         raise CxrdbError("the catalog has no ingested source: run `cxrdb ingest SOURCE` first")
     out = Path(out).expanduser().resolve()
-    planned = plan(cat, out, retry_failed, verify=verify)
+    folder = folder or ReleaseFolder.read(out)
+    planned = plan(cat, out, retry_failed, verify=verify, folder=folder)
     todo, current, failed_kept = planned.todo, planned.current, planned.failed_kept
-    swept = _sweep_debris(out, todo)
+    swept = _sweep_debris(out, todo, folder)
     tasks = [ConvertTask(t["dicom_id"], f"{source_root}/{t['path']}", str(out / t["jpg_path"])) for t in todo]
     by_id = {t["dicom_id"]: t for t in todo}
     cat.set_setting("jpg_root", str(out))
@@ -138,12 +145,14 @@ def convert(
         if res["ok"]:
             converted += 1
             mtime = _mtime(out / item["jpg_path"])
+            folder.wrote(item["jpg_path"], res["jpg_bytes"], mtime)
         elif (res["error"] or "").startswith("disk full"):
             _flush(cat, pending)
             raise CxrdbError(f"{res['error']}: finished images are saved; free space and run again to resume")
         else:
             failed += 1
             (out / item["jpg_path"]).unlink(missing_ok=True)  # no stale JPG from an earlier, different source
+            folder.wrote(item["jpg_path"])
         for stage in stage_seconds:
             stage_seconds[stage] += res.get(f"t_{stage}") or 0.0
         pending.append(
