@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import build_source
 
-from cxrdb import fstree
 from cxrdb.build import build
 from cxrdb.check import verify_release
 from cxrdb.manifest import walk_release
@@ -88,32 +87,6 @@ def test_a_noop_build_walks_the_release_once_and_stats_no_jpg_again(
     release_folders = [p for p in listed if p == root or p.startswith(root + os.sep)]
     assert release_folders and len(release_folders) == len(set(release_folders))  # each folder listed once
     assert not [p for p in stats if p.endswith(".jpg")]  # the walk's figures judge every JPG
-
-
-def test_list_tree_matches_a_plain_walk_with_links_and_unreadable_folders(tmp_path: Path) -> None:
-    top = tmp_path / "t"
-    for i in range(80):  # more folders than the frontier, so the threads share the tree
-        d = top / f"p{i % 7}" / f"s{i}"
-        d.mkdir(parents=True)
-        (d / f"{i}.jpg").write_bytes(b"x" * i)
-    (top / "p0" / "file-link.jpg").symlink_to(top / "p1" / "s1" / "1.jpg")
-    (top / "p0" / "dir-link").symlink_to(top / "p2", target_is_directory=True)
-    (top / "p0" / "dangling").symlink_to(top / "nowhere")
-    (top / "p0" / "loop").symlink_to(top, target_is_directory=True)
-    expected: dict[str, tuple[int, int] | None] = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-            path = os.path.join(dirpath, name)
-            rel = os.path.relpath(path, top).replace(os.sep, "/")
-            try:
-                st = os.stat(path)
-                expected[rel] = None if os.path.isdir(path) else (st.st_size, st.st_mtime_ns)
-            except OSError:
-                expected[rel] = None
-    tree = fstree.list_tree(top, threads=4)
-    assert tree == expected
-    assert list(tree) == sorted(expected)
-    fstree.prefetch(top, threads=4)  # follows the loop once, never forever
 
 
 def test_walk_release_leaves_out_the_sums_and_separates_temp_files(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from .. import fstree
 from ..atomic import is_temp_name
 from ..catalog import Catalog
 from ..errors import CxrdbError
@@ -20,6 +22,7 @@ from .worker import PARAMS_FINGERPRINT, ConvertTask, convert_one, lost_result
 
 FLUSH_ROWS = 2000  # results per catalog transaction (FLUSH_SECONDS bounds what a kill -9 loses)
 FLUSH_SECONDS = 2.0
+READ_AHEAD = 32  # DICOMs the kernel is asked to fetch ahead of the workers (local runs; ~400 MB of MIMIC's)
 
 
 def jpg_path(dcm_path: str) -> str:
@@ -139,7 +142,8 @@ def convert(
     converted = failed = 0
     stage_seconds = {"read": 0.0, "pixels": 0.0, "encode": 0.0, "write": 0.0}
     last_flush = time.monotonic()
-    for res in run_map(convert_one, tasks, workers=workers, scheduler=scheduler, batch_size=1, on_lost=lost_result):
+    ahead = tasks if scheduler or source_url else fstree.read_ahead(tasks, attrgetter("source"), lead=READ_AHEAD)
+    for res in run_map(convert_one, ahead, workers=workers, scheduler=scheduler, batch_size=1, on_lost=lost_result):
         item = by_id[res["dicom_id"]]
         mtime = None
         if res["ok"]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from .. import fstree
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
@@ -20,6 +22,8 @@ from .reports import lost_report, read_report
 BATCH_ROWS = 2000  # rows per catalog transaction
 HEADER_TASK = 64  # headers per worker task
 REPORT_TASK = 256  # reports per worker task (cheaper than headers)
+READ_AHEAD = 1024  # files the kernel is asked to fetch ahead of those handed to the workers
+HEADER_BYTES = 1 << 16  # of each DICOM: the header (MIMIC's are a few KB), not the 12 MB of pixels
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: i
     rows: list[dict[str, Any]] = []
     failed = 0
     items = [(f.rel_path, str(root / f.rel_path)) for f in todo]
-    for rel, row in run_map(_read_header_item, items, workers=workers, batch_size=HEADER_TASK,
+    ahead = fstree.read_ahead(items, itemgetter(1), lead=READ_AHEAD, head=HEADER_BYTES)
+    for rel, row in run_map(_read_header_item, ahead, workers=workers, batch_size=HEADER_TASK,
                             on_lost=lambda item, why: (item[0], lost_header(why))):
         f = by_rel[rel]
         row.update(dicom_id=f.dicom_id, subject_id=f.subject_id, study_id=f.study_id, path=rel,
@@ -100,7 +105,8 @@ def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides
     sections: list[dict[str, Any]] = []
     failed = 0
     items = [(f.rel_path, str(root / f.rel_path), overrides.get(f.study_id)) for f in todo]
-    for rel, row in run_map(_read_report_item, items, workers=workers, batch_size=REPORT_TASK,
+    ahead = fstree.read_ahead(items, itemgetter(1), lead=READ_AHEAD)
+    for rel, row in run_map(_read_report_item, ahead, workers=workers, batch_size=REPORT_TASK,
                             on_lost=lambda item, why: (item[0], lost_report(why))):
         f = by_rel[rel]
         row.update(study_id=f.study_id, subject_id=f.subject_id, path=rel, file_size=f.size,
