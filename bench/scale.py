@@ -39,6 +39,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -62,7 +63,8 @@ from _synth import PROCESSING, VIEWS, _Patcher, _uid, list_dicoms  # noqa: E402
 IU = HERE.parent / "tests" / "data" / "reports" / "iu_reports_dev.csv"
 STAGES = ("ingest", "convert", "label", "split", "export", "check")
 BUILD_STAGES = STAGES[:-1]  # what build() runs (check is extra)
-TARGETS = {"ingest_vs_floor": 0.8, "noop_share": 0.10, "marginal_growth": 1.2, "label_vs_parse": 2.0}
+TARGETS = {"ingest_vs_floor": 0.8, "noop_share": 0.10, "marginal_growth": 1.2, "label_vs_parse": 2.0,
+           "convert_overhead_ms": 1.0, "peak_rss_mib": 2048, "noop_full_size_s": 60}
 IMAGES_PER_STUDY = ((1, 44), (2, 47), (3, 8), (4, 1))  # mean 1.66 (MIMIC: 377,110 / 227,827 = 1.655)
 MEAN_STUDIES_PER_PATIENT = 3.48  # MIMIC: 227,827 / 65,379
 CONNECTIVES = (", and ", "; ", ", however ", ", with ", ", although ")
@@ -247,6 +249,24 @@ def parse_floor(texts: list[str], limit: int) -> tuple[int, float, float]:
     return len(texts), dt * len(texts) / max(1, len(sample)), load
 
 
+def convert_inside(root: Path, limit: int = 2000) -> float:
+    """CPU seconds per image of the conversion's own work — read + decode, pixels (min-max, equalize), encode —
+    done in this process on a sample of the source: what the convert stage costs beyond it is overhead."""
+    import cv2
+
+    from cxrdb.convert.decode import decode, read_dataset
+    from cxrdb.convert.pixels import convert_pixels
+
+    paths = list_dicoms(root)
+    paths = paths[:: max(1, len(paths) // limit)][:limit]
+    t0 = time.process_time()
+    for p in paths:
+        dec = decode(read_dataset(str(p)))
+        img, _ = convert_pixels(dec.array, dec.photometric, correct_bits=dec.correct_bits, reuse=True)
+        cv2.imencode(".jpg", img)
+    return (time.process_time() - t0) / max(1, len(paths))
+
+
 # --- memory sampler ---------------------------------------------------------------------------------------------
 
 
@@ -270,9 +290,10 @@ class Sampler:
                 continue
             tick += 1
             pk = self.peaks.setdefault(stage, dict.fromkeys(("parent_rss", "worker_rss", "worker_pss",
-                                                             "workers_rss_sum", "workers"), 0.0))
+                                                             "workers_rss_sum", "total_rss", "workers"), 0.0))
             try:
-                pk["parent_rss"] = max(pk["parent_rss"], self.me.memory_info().rss)
+                parent = self.me.memory_info().rss
+                pk["parent_rss"] = max(pk["parent_rss"], parent)
                 kids = self.me.children(recursive=True)
             except psutil.Error:
                 continue
@@ -287,6 +308,7 @@ class Sampler:
                 except psutil.Error:
                     continue
             pk["workers_rss_sum"] = max(pk["workers_rss_sum"], total)
+            pk["total_rss"] = max(pk["total_rss"], parent + total)  # RSS counts shared pages twice: an upper bound
             pk["workers"] = max(pk["workers"], len(kids))
 
     def close(self) -> None:
@@ -334,11 +356,12 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     def timed(stage: str, items: int | None, fn: Callable[[], Any]) -> Any:
         gc.collect()
         sampler.stage = stage
-        t = time.perf_counter()
+        t, cpu, kids = time.perf_counter(), time.process_time(), _children_cpu()
         out_ = fn()
         dt_ = time.perf_counter() - t
         sampler.stage = None
-        stages[stage] = {"seconds": dt_, "items": items}
+        stages[stage] = {"seconds": dt_, "items": items, "cpu_parent": time.process_time() - cpu,
+                         "cpu_workers": _children_cpu() - kids}
         log(f"[{n:,}] {stage:8s} {dt_:8.1f} s")
         return out_
 
@@ -366,8 +389,9 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
                 "SELECT labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id")[1]]
             checks = timed("check_catalog", n, lambda: check_catalog(cat))
         problems = timed("verify", n, lambda: verify_release(out, workers=w))
-        stages["check"] = {"seconds": stages.pop("check_catalog")["seconds"] + stages.pop("verify")["seconds"],
-                           "items": n}
+        cc, vv = stages.pop("check_catalog"), stages.pop("verify")
+        stages["check"] = {k_: cc[k_] + vv[k_] for k_ in ("seconds", "cpu_parent", "cpu_workers")}
+        stages["check"]["items"] = n
         res["check_problems"] = sum(c["problems"] for c in checks) + sum(len(v) for v in problems.values())
         res["convert_summary"] = conv
         res["label_summary"] = lab
@@ -375,7 +399,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
             pk = sampler.peaks.get(stage) or {}
             if stage == "check":
                 pk = {k_: max((sampler.peaks.get(s) or {}).get(k_, 0) for s in ("check_catalog", "verify"))
-                      for k_ in ("parent_rss", "worker_rss", "worker_pss", "workers")}
+                      for k_ in ("parent_rss", "worker_rss", "worker_pss", "total_rss", "workers")}
             stages[stage].update(pk)
 
         t = time.perf_counter()
@@ -394,6 +418,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
         floors.append(k / dt)
     res["dcmread_floor"] = (min(floors), max(floors))
     log(f"[{n:,}] floor dcmread again: {k / dt:,.0f} headers/s")
+    res["convert_inside_cpu_s"] = convert_inside(source)
     n_texts, pdt, load = parse_floor(texts, args.parse_floor_max)
     res["parse_floor"] = {"texts": n_texts, "seconds": pdt, "load_s": load,
                           "sampled": bool(args.parse_floor_max and n_texts > args.parse_floor_max)}
@@ -407,13 +432,19 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
 # --- report -----------------------------------------------------------------------------------------------------
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished (joined) worker processes."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def mib(x: float | None) -> str:
     return f"{x / 2**20:,.0f}" if x else "-"
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| images | stage | seconds | items/s | marginal ms/item | parent peak RSS MiB | worker peak RSS / PSS "
-             "MiB |", "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| images | stage | seconds | items/s | marginal ms/item | CPU ms/item parent + workers | parent peak RSS "
+             "MiB | worker peak RSS / PSS MiB |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
     prev: dict[str, Any] | None = None
     for r in results:
         for stage in STAGES:
@@ -427,13 +458,30 @@ def table(results: list[dict[str, Any]]) -> str:
                     marg = f"{(s['seconds'] - p['seconds']) / di * 1000:.3f}"
             rate = f"{items / s['seconds']:,.0f}" if s["seconds"] > 0 else "-"
             wk = f"{mib(s.get('worker_rss'))} / {mib(s.get('worker_pss'))}" if s.get("workers") else "-"
-            lines.append(f"| {r['images']:,} | {stage} | {s['seconds']:.1f} | {rate} | {marg} | "
+            cpu = (f"{s['cpu_parent'] / items * 1000:.3f} + {s['cpu_workers'] / items * 1000:.3f}"
+                   if items and "cpu_parent" in s else "-")
+            lines.append(f"| {r['images']:,} | {stage} | {s['seconds']:.1f} | {rate} | {marg} | {cpu} | "
                          f"{mib(s.get('parent_rss'))} | {wk} |")
         first = sum(r["stages"][s]["seconds"] for s in BUILD_STAGES)
-        lines.append(f"| {r['images']:,} | **build (first)** | {first:.1f} | {r['images'] / first:,.0f} | | | |")
-        lines.append(f"| {r['images']:,} | no-op re-run | {r['noop_s']:.1f} | | | | |")
+        lines.append(f"| {r['images']:,} | **build (first)** | {first:.1f} | {r['images'] / first:,.0f} | | | | |")
+        lines.append(f"| {r['images']:,} | no-op re-run | {r['noop_s']:.1f} | | | | | |")
         prev = r
     return "\n".join(lines)
+
+
+def _convert_overhead(r: dict[str, Any]) -> float:
+    """CPU ms per converted image spent outside read+decode, pixels (min-max, equalize) and encode (measured in
+    this process on a sample, :func:`convert_inside`): the parent's planning and recording, dispatch, pickling,
+    the workers' writes and result records."""
+    s = r["stages"]["convert"]
+    n = r["convert_summary"].get("converted") or 1
+    return ((s["cpu_parent"] + s["cpu_workers"]) / n - r["convert_inside_cpu_s"]) * 1000
+
+
+def _peak_total(r: dict[str, Any]) -> float:
+    """The largest RSS of the parent and all its workers at one instant, over every stage (shared pages counted
+    in each process: an upper bound)."""
+    return max(s.get("total_rss") or 0 for s in r["stages"].values())
 
 
 def ratios(results: list[dict[str, Any]]) -> str:
@@ -452,6 +500,9 @@ def ratios(results: list[dict[str, Any]]) -> str:
             f"(target < {TARGETS['noop_share']:.0%}); "
             f"labeling {lab:.0f} s vs one parse pass {pf['seconds']:.0f} s{' (sampled)' if pf['sampled'] else ''}: "
             f"x{pf['seconds'] / lab:.2f} (target >= {TARGETS['label_vs_parse']}); "
+            f"convert CPU outside decode/equalize/encode {_convert_overhead(r):.3f} ms per image "
+            f"(target < {TARGETS['convert_overhead_ms']}); "
+            f"peak RSS parent + workers {mib(_peak_total(r))} MiB (target < {TARGETS['peak_rss_mib']:,}); "
             f"catalog {r['catalog_bytes'] / r['images'] * 1000 / 2**20:.2f} MiB per 1,000 images; "
             f"sentence repeat share {r['source']['repeat_share']:.3f}; check problems {r['check_problems']}")
     if len(results) >= 3:
