@@ -40,8 +40,9 @@ def _write_error(exc: OSError, parent: str, dest: str | os.PathLike[str]) -> Wri
     return WriteError(f"write error: {exc.strerror or exc}: {exc.filename or dest}")
 
 
-def write_atomic(dest: str, data: bytes | memoryview) -> None:
+def write_atomic(dest: str, data: bytes | memoryview) -> int:
     """Write ``data`` to ``dest`` so that ``dest`` is either absent/old or complete; never leave the temp.
+    Returns the file's mtime_ns (read from the open file: the rename keeps it), so a caller needs no stat.
 
     Parent directories are created. Raises :class:`WriteError` with a one-line message.
     """
@@ -53,10 +54,12 @@ def write_atomic(dest: str, data: bytes | memoryview) -> None:
         created = True
         try:
             _write_all(fd, memoryview(data).cast("B"))
+            mtime_ns = os.fstat(fd).st_mtime_ns
         finally:
             os.close(fd)
         os.replace(tmp, dest)
         created = False
+        return mtime_ns
     except OSError as exc:
         raise _write_error(exc, parent, dest) from None
     finally:

@@ -148,7 +148,7 @@ def convert(
         mtime = None
         if res["ok"]:
             converted += 1
-            mtime = _mtime(out / item["jpg_path"])
+            mtime = res.get("jpg_mtime_ns") or _mtime(out / item["jpg_path"])  # the worker read it as it wrote
             folder.wrote(item["jpg_path"], res["jpg_bytes"], mtime)
         elif (res["error"] or "").startswith("disk full"):
             _flush(cat, pending)
