@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data" / "dicom"
 REAL = sorted(DATA.glob("*.dcm"))
 DECODABLE = [p for p in REAL if "undecodable" not in p.name]
 KEYS = {
-    "dicom_id", "ok", "error", "jpg_bytes", "jpg_sha256", "rows", "columns", "decoder", "note",
+    "dicom_id", "ok", "error", "jpg_bytes", "jpg_sha256", "jpg_mtime_ns", "rows", "columns", "decoder", "note",
     "t_read", "t_pixels", "t_encode", "t_write",
 }  # fmt: skip
 
