@@ -34,6 +34,9 @@ def _run(src: Path | str, dest: Path) -> dict:
     assert set(res) == KEYS
     if not res["ok"]:
         assert isinstance(res["error"], str) and res["error"] and "\n" not in res["error"]
+    else:  # the parent records these figures without a stat of its own: they must be the file's
+        st = dest.stat()
+        assert (res["jpg_bytes"], res["jpg_mtime_ns"]) == (st.st_size, st.st_mtime_ns)
     return res
 
 
