@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data" / "dicom"
 REAL = sorted(DATA.glob("*.dcm"))
 DECODABLE = [p for p in REAL if "undecodable" not in p.name]
 KEYS = {
-    "dicom_id", "ok", "error", "jpg_bytes", "jpg_sha256", "rows", "columns", "decoder", "note",
+    "dicom_id", "ok", "error", "jpg_bytes", "jpg_sha256", "rows", "columns", "decoder", "note", "jpg_mtime_ns",
     "t_read", "t_pixels", "t_encode", "t_write",
 }  # fmt: skip
 
@@ -50,6 +50,7 @@ def test_jpg_bytes_identical_to_published(path: Path, tmp_path: Path) -> None:
     data = dest.read_bytes()
     assert data == ref.tobytes()
     assert res["jpg_bytes"] == len(data) and res["jpg_sha256"] == hashlib.sha256(data).hexdigest()
+    assert res["jpg_mtime_ns"] == dest.stat().st_mtime_ns
     assert (res["rows"], res["columns"]) == cv2.imdecode(ref, cv2.IMREAD_UNCHANGED).shape
     assert all(isinstance(res[k], float) and res[k] >= 0 for k in ("t_read", "t_pixels", "t_encode", "t_write"))
     assert _listing(tmp_path / "out") == ["p10", f"p10/{path.stem}.jpg"]

@@ -141,7 +141,9 @@ def convert(
         mtime = None
         if res["ok"]:
             converted += 1
-            mtime = _mtime(out / item["jpg_path"])
+            mtime = res.get("jpg_mtime_ns")
+            if mtime is None:  # not read by the worker (a Dask worker running an older cxrdb): read it here
+                mtime = _mtime(out / item["jpg_path"])
         elif (res["error"] or "").startswith("disk full"):
             _flush(cat, pending)
             raise CxrdbError(f"{res['error']}: finished images are saved; free space and run again to resume")

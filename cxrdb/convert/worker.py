@@ -107,11 +107,21 @@ def _empty_result(task: ConvertTask) -> dict[str, Any]:
         "columns": None,
         "decoder": "",
         "note": None,
+        "jpg_mtime_ns": None,
         "t_read": 0.0,
         "t_pixels": 0.0,
         "t_encode": 0.0,
         "t_write": 0.0,
     }
+
+
+def _mtime(path: str) -> int | None:
+    """The JPG's mtime as written, read here: the parent records it without a stat of its own per image (on a
+    cluster's shared file system that stat is a network round trip)."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _convert(task: ConvertTask) -> dict[str, Any]:
@@ -140,6 +150,7 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
         res["t_encode"] = t3 - t2
         write_atomic(task.dest, buf)
         res["t_write"] = perf_counter() - t3
+        res["jpg_mtime_ns"] = _mtime(task.dest)
         res["jpg_bytes"] = int(buf.size)
         res["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
         res["ok"] = True
