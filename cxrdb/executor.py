@@ -30,7 +30,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 OnLost = Callable[[Any, str], Any]
 
-DASK_PER_WORKER = 4  # tasks in flight per Dask worker: its queue never runs dry between round trips
+DASK_PER_WORKER = 4  # tasks in flight per Dask worker thread: its queue never runs dry between round trips
 PER_WORKER = 3  # batches in flight per local worker: one running, the next ones already in its pipe
 _READY = "ready"
 _PARENT_POLL_SECONDS = 1.0
@@ -374,7 +374,8 @@ def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch
 
     batches: dict[str, list[T]] = {}
 
-    def collect(fut: Any) -> list[Any]:
+    def one(fut: Any) -> list[Any]:
+        """One task's results fetched on their own, or its items' error results when it failed."""
         batch = batches.pop(fut.key)
         try:
             return fut.result()
@@ -385,9 +386,24 @@ def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch
         finally:
             fut.release()
 
+    def collect(done: list[Any]) -> Iterator[Any]:
+        """Results of every task finished so far, fetched in one gather (one round trip, not one per task)."""
+        ok = [f for f in done if f.status == "finished"]
+        try:
+            gathered = client.gather(ok) if ok else []
+        except Exception:  # a result went missing (its worker died since): each task on its own, as it fails
+            ok, gathered = [], []
+        for fut, results in zip(ok, gathered, strict=True):
+            del batches[fut.key]
+            fut.release()
+            yield from results
+        for fut in done:
+            if fut.key in batches:
+                yield from one(fut)
+
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        limit = n_workers * DASK_PER_WORKER
+        threads = sum(client.nthreads().values())  # over every worker: one task runs per thread
+        limit = max(1, threads) * DASK_PER_WORKER
         stream = as_completed()
         pending = 0
         for batch in batched(items, batch_size):
@@ -395,10 +411,13 @@ def _run_dask(fn: Callable[[T], R], items: Iterable[T], *, scheduler: str, batch
             batches[fut.key] = batch
             stream.add(fut)
             pending += 1
-            while pending >= limit:
-                pending -= 1
-                yield from collect(next(stream))
-        for fut in stream:
-            yield from collect(fut)
+            if pending >= limit:
+                done = stream.next_batch(block=True)
+                pending -= len(done)
+                yield from collect(done)
+        while pending:
+            done = stream.next_batch(block=True)
+            pending -= len(done)
+            yield from collect(done)
     finally:
         client.close()

@@ -53,6 +53,7 @@ def test_jpg_bytes_identical_to_published(path: Path, tmp_path: Path) -> None:
     data = dest.read_bytes()
     assert data == ref.tobytes()
     assert res["jpg_bytes"] == len(data) and res["jpg_sha256"] == hashlib.sha256(data).hexdigest()
+    assert res["jpg_mtime_ns"] == dest.stat().st_mtime_ns
     assert (res["rows"], res["columns"]) == cv2.imdecode(ref, cv2.IMREAD_UNCHANGED).shape
     assert all(isinstance(res[k], float) and res[k] >= 0 for k in ("t_read", "t_pixels", "t_encode", "t_write"))
     assert _listing(tmp_path / "out") == ["p10", f"p10/{path.stem}.jpg"]

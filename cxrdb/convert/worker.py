@@ -107,11 +107,11 @@ def _empty_result(task: ConvertTask) -> dict[str, Any]:
         "columns": None,
         "decoder": "",
         "note": None,
+        "jpg_mtime_ns": None,
         "t_read": 0.0,
         "t_pixels": 0.0,
         "t_encode": 0.0,
         "t_write": 0.0,
-        "jpg_mtime_ns": None,
     }
 
 
@@ -139,7 +139,7 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
             raise RuntimeError("cv2.imencode failed")
         t3 = perf_counter()
         res["t_encode"] = t3 - t2
-        res["jpg_mtime_ns"] = write_atomic(task.dest, buf)
+        res["jpg_mtime_ns"] = write_atomic(task.dest, buf)  # read from the open file: the parent needs no stat
         res["t_write"] = perf_counter() - t3
         res["jpg_bytes"] = int(buf.size)
         res["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
