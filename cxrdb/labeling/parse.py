@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..errors import MissingDependency
@@ -87,8 +88,12 @@ class Graph:
         return [i for i, n in enumerate(self.nodes) if n.start < end and n.end > start]
 
 
+@cache
 def load_spacy() -> Any:
-    """Load the small English pipeline without NER (once per process)."""
+    """The small English pipeline without NER, loaded once per process and shared by every caller (parsing
+    does not change it). Every remaining component is read: tok2vec feeds the tagger (``tag_``) and the parser
+    (``dep_``, heads); the attribute ruler sets ``pos_`` and morphology (and some lemmas), which the rule
+    lemmatizer (``lemma_``) needs."""
     try:
         import spacy
     except ImportError as exc:  # pragma: no cover - spacy is a declared dependency
