@@ -147,9 +147,7 @@ def label(
                                        "parse_failures": res.parse_failures}
                 row.update({obs: res.labels.get(obs) for obs in OBSERVATIONS})
                 labels.append(row)
-                evidence.extend({"study_id": sid, "labeler": name, **{key: e.get(key) for key in (
-                    "sentence_index", "sentence", "start", "end", "phrase", "observation", "label", "rule")}}
-                    for e in res.evidence)
+                evidence.extend({**e, "study_id": sid, "labeler": name} for e in res.evidence)
         if len(labels) >= FLUSH_REPORTS:
             _flush(cat, labels, evidence)
         progress("label", done, total)
