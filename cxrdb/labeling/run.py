@@ -22,9 +22,10 @@ from .config import OBSERVATIONS, get_config
 from .engine import ReportResult, get_labeler
 from .fingerprint import rules_fingerprint  # re-exported: the public name
 
-#: studies per task. Each labeler parses a chunk's new sentences in one spaCy pipe, cheaper per sentence the
-#: fuller it is (1.8 ms at 8 sentences, 1.4 at 256), and at MIMIC's repeat share only ~0.3-0.5 sentences per study
-#: and labeler are new; 256 studies are ~1-2 s of work for both labelers, all a dead worker loses.
+#: studies per task. Each labeler parses a chunk's new sentences in one spaCy pipe, cheaper per sentence the fuller
+#: it is (measured 1.8 ms at 8 sentences, 1.5 at 64, 1.4 at 256), and only 0.6-1.8 sentences per study and labeler
+#: need a parse (Indiana x3 / x1; repeats are cached): 256 studies fill a pipe, and are 0.5-1.5 s of work for both
+#: labelers (1.8-5.8 ms per study), all a dead worker loses.
 CHUNK = 256
 FLUSH_REPORTS = 2000
 LABELERS = RELEASE_LABELERS  # the labelers a build runs: those a release publishes
