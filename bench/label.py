@@ -99,7 +99,8 @@ def main() -> None:
         for st in STAGES:
             print(f"  {st:<10}{lab.timings[st]:8.3f} s")
         c = lab.counts
-        print(f"  sentences {c['sentences']}, parsed {c['parsed']}, cache hits {c['cache_hits']}")
+        print(f"  sentences {c['sentences']}, graphs needed {c['parsed']} ({c['graph_hits']} already built), "
+              f"cache hits {c['cache_hits']}")
         # end to end through the CSV path (process pool)
         t0 = time.perf_counter()
         summary = label_reports_csv(src, Path(tmp) / "out.csv", labeler=args.labeler, workers=args.workers)

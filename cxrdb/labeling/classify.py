@@ -187,7 +187,10 @@ class Classifier:
         return None
 
     def _negation_direct(self, g: Graph, i: int) -> str | None:
+        labels = g.labels(i)
         for r in self.neg:
+            if r.pattern.ruled_out(labels):
+                continue
             b = r.pattern.match(g, i)
             if b is None:
                 continue
@@ -235,7 +238,8 @@ class Classifier:
 
 
 def _first(rules: list[Rule], g: Graph, i: int) -> str | None:
+    labels = g.labels(i)
     for r in rules:
-        if r.pattern.match(g, i) is not None:
+        if not r.pattern.ruled_out(labels) and r.pattern.match(g, i) is not None:
             return r.rule_id
     return None

@@ -1,4 +1,11 @@
-"""The labeling engine: clean → split → match → parse → classify → aggregate, for either mode."""
+"""The labeling engine: clean → split → match → parse → classify → aggregate, for either mode.
+
+Per process, every :class:`Labeler` shares one spaCy pipeline (:func:`~cxrdb.labeling.parse.load_spacy` loads it
+once) and one bounded cache of built dependency graphs keyed by the parser's input text (:func:`_parse_text`):
+the graph depends only on that text and the word lists, not on the mode, so a sentence both modes parse the
+same way (and every sentence of a ``+alternatives`` variant) is parsed once. Each labeler keeps its own cache
+of decided sentences (the decisions depend on the mode).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +21,16 @@ from .classify import NEGATIVE, Classifier
 from .clean import clean_text
 from .config import OBSERVATIONS, LabelerConfig, get_config
 from .mentions import Mention, MentionExtractor
-from .parse import build_graph, load_spacy
+from .parse import Graph, build_graph, load_spacy
 from .sentences import split_sentences
-from .vocabulary import load_vocabulary
+from .vocabulary import Vocabulary, load_vocabulary
 
 STAGES = ("load", "split", "match", "parse", "classify", "aggregate")
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 200_000  # decided sentences per labeler (small objects); cleared when exceeded
+#: built graphs kept per process (oldest dropped first). A graph is ~9 KB (10 tokens), so 4,096 cost ~40 MB; the
+#: cache serves the other labelers of the same chunk (run.CHUNK studies parse ~0.5-2 sentences each per mode)
+#: and sentences met again with another casing; a labeler's own repeats are served by its sentence cache.
+GRAPH_CACHE_LIMIT = 4096
 CHUNK = 128  # reports per task sent to a worker: amortises the round trip, keeps results streaming in order
 INLINE_CHUNKS = 8  # with one process, texts go to label_many this many chunks at a time (one spaCy pipe each)
 
@@ -49,8 +60,36 @@ class _SentenceResult:
     failed: bool
 
 
+class _GraphCache:
+    """Built graphs by parser input text for one vocabulary, at most :data:`GRAPH_CACHE_LIMIT` (oldest go first)."""
+
+    __slots__ = ("graphs", "vocabulary")
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.graphs: dict[str, Graph] = {}
+
+    def put(self, text: str, graph: Graph) -> None:
+        graphs = self.graphs
+        graphs[text] = graph
+        while len(graphs) > GRAPH_CACHE_LIMIT:
+            del graphs[next(iter(graphs))]
+
+
+_GRAPH_CACHES: list[_GraphCache] = []  # this process's, one per distinct vocabulary (in practice one)
+
+
+def _graph_cache(vocabulary: Vocabulary) -> _GraphCache:
+    """The process's graph cache for word lists equal to ``vocabulary`` (build_graph reads only them and the doc)."""
+    for c in _GRAPH_CACHES:
+        if c.vocabulary == vocabulary:
+            return c
+    _GRAPH_CACHES.append(c := _GraphCache(vocabulary))
+    return c
+
+
 class Labeler:
-    """One labeler mode with its rules and spaCy pipeline loaded once."""
+    """One labeler mode with its rules; the spaCy pipeline and the graph cache are the process's, shared."""
 
     def __init__(self, labeler: str | LabelerConfig = "chexpert", *, load_parser: bool = True) -> None:
         t0 = time.perf_counter()
@@ -60,9 +99,12 @@ class Labeler:
         self.classifier = Classifier(self.config, vocabulary=self.vocabulary)
         self._nlp: Any = load_spacy() if load_parser else None
         self._cache: dict[str, _SentenceResult] = {}
+        self._graphs = _graph_cache(self.vocabulary)
         self.timings: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self.timings["load"] = time.perf_counter() - t0
-        self.counts = {"reports": 0, "sentences": 0, "parsed": 0, "cache_hits": 0}
+        #: parsed: sentences this labeler needed a graph for; graph_hits: of those, graphs already built (by any
+        #: labeler of this process); cache_hits: sentences already decided by this labeler
+        self.counts = {"reports": 0, "sentences": 0, "parsed": 0, "graph_hits": 0, "cache_hits": 0}
 
     @property
     def nlp(self) -> Any:
@@ -131,28 +173,33 @@ class Labeler:
                 self._cache[sent] = _SentenceResult(decided, True)
             else:
                 to_parse.append((sent, pending, decided))
-        parse_time = 0.0
-        if to_parse:
-            texts = [_parse_text(s) for s, _, _ in to_parse]
-            tp = time.perf_counter()
-            docs = list(self.nlp.pipe(texts, batch_size=256))
-            parse_time = time.perf_counter() - tp
-            self.counts["parsed"] += len(docs)
-            for (sent, pending, decided), doc in zip(to_parse, docs, strict=True):
-                tb = time.perf_counter()
-                g = build_graph(doc, self.vocabulary)
-                parse_time += time.perf_counter() - tb
-                failed = False
-                for m in pending:
-                    hit = cls.graph_stage(g, m)
-                    if hit is None:
-                        failed = True
-                        hit = cls.fallback_stage(sent, m)
-                    decided.append((m, *hit))
-                self._cache[sent] = _SentenceResult(decided, failed)
+        tp = time.perf_counter()
+        graphs = self._graphs_for([_parse_text(s) for s, _, _ in to_parse]) if to_parse else []
+        parse_time = time.perf_counter() - tp
+        for (sent, pending, decided), g in zip(to_parse, graphs, strict=True):
+            failed = False
+            for m in pending:
+                hit = cls.graph_stage(g, m)
+                if hit is None:
+                    failed = True
+                    hit = cls.fallback_stage(sent, m)
+                decided.append((m, *hit))
+            self._cache[sent] = _SentenceResult(decided, failed)
         total = time.perf_counter() - t0
         self.timings["parse"] += parse_time
         self.timings["classify"] += total - parse_time
+
+    def _graphs_for(self, texts: list[str]) -> list[Graph]:
+        """The graph of every parser input text: from the process's cache, else parsed (one ``nlp.pipe``) and built."""
+        cache = self._graphs.graphs
+        graphs = {t: cache[t] for t in texts if t in cache}  # before any put can drop them
+        new = list(dict.fromkeys(t for t in texts if t not in graphs))
+        self.counts["parsed"] += len(texts)
+        self.counts["graph_hits"] += len(texts) - len(new)
+        for t, doc in zip(new, self.nlp.pipe(new, batch_size=256), strict=True):
+            graphs[t] = build_graph(doc, self.vocabulary)
+            self._graphs.put(t, graphs[t])
+        return [graphs[t] for t in texts]
 
     def _report(self, sents: list[str], text: str | None) -> ReportResult:
         if self.config.drop_empty and not (text or "").strip():

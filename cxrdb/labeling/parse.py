@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..errors import MissingDependency
@@ -64,13 +65,14 @@ class Node:
 class Graph:
     """Tokens plus labelled edges (basic and enhanced), with adjacency lists both ways."""
 
-    __slots__ = ("_seen", "in_edges", "nodes", "out_edges")
+    __slots__ = ("_labels", "_seen", "in_edges", "nodes", "out_edges")
 
     def __init__(self, nodes: list[Node]) -> None:
         self.nodes = nodes
         self.out_edges: list[list[tuple[str, int]]] = [[] for _ in nodes]
         self.in_edges: list[list[tuple[str, int]]] = [[] for _ in nodes]
         self._seen: set[tuple[int, str, int]] = set()
+        self._labels: dict[int, tuple[frozenset[str] | None, frozenset[str] | None]] = {}
 
     def add(self, head: int, label: str, child: int) -> bool:
         """Add ``head --label--> child`` unless present or a self-loop; True if added."""
@@ -80,15 +82,31 @@ class Graph:
         self._seen.add(key)
         self.out_edges[head].append((label, child))
         self.in_edges[child].append((label, head))
+        if self._labels:
+            self._labels.clear()
         return True
+
+    def labels(self, i: int) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        """The lower-cased labels of node ``i``'s (in, out) edges; None for a side with a non-ASCII label."""
+        got = self._labels.get(i)
+        if got is None:
+            def side(edges: list[tuple[str, int]]) -> frozenset[str] | None:
+                return frozenset(lab.lower() for lab, _ in edges) if all(lab.isascii() for lab, _ in edges) else None
+
+            got = self._labels[i] = (side(self.in_edges[i]), side(self.out_edges[i]))
+        return got
 
     def nodes_in_span(self, start: int, end: int) -> list[int]:
         """Indices of tokens overlapping the char span [start, end)."""
         return [i for i, n in enumerate(self.nodes) if n.start < end and n.end > start]
 
 
+@cache
 def load_spacy() -> Any:
-    """Load the small English pipeline without NER (once per process)."""
+    """The small English pipeline without NER, loaded once per process and shared by every caller (parsing
+    does not change it). Every remaining component is read: tok2vec feeds the tagger (``tag_``) and the parser
+    (``dep_``, heads); the attribute ruler sets ``pos_`` and morphology (and some lemmas), which the rule
+    lemmatizer (``lemma_``) needs."""
     try:
         import spacy
     except ImportError as exc:  # pragma: no cover - spacy is a declared dependency

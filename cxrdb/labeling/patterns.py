@@ -14,6 +14,10 @@ Syntax (one pattern per line in the rule files, as ``rule_id: pattern``)::
 target the anchor of its own relations: ``{} <prep_of ({lemma:evidence} >det {lemma:no})``.
 A ``!`` relation succeeds when *no* neighbour matches. Attributes: ``lemma``, ``text`` (lower-cased
 word), ``tag`` (Penn tag), ``pos`` (universal tag). Node 0 (the first node) is a token of the mention.
+
+Most patterns start with a plain relation of node 0 (``{} <prep_of ...``): :attr:`Pattern.needs` keeps its labels, so
+the classifier skips a pattern whose labels node 0 has no edge with (``Pattern.ruled_out``; ~80 % of the tries)
+before the backtracking match.
 """
 
 from __future__ import annotations
@@ -58,6 +62,9 @@ class Relation:
     label: re.Pattern[str] | None  # None = any edge
     target: Pattern
     negated: bool = False
+    #: the label's words when it is a plain ``word|word`` of ASCII words, lower-cased: then an ASCII edge label
+    #: matches exactly when its lower-case form is one of them (what the case-insensitive full match does)
+    words: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +73,17 @@ class Pattern:
 
     node: NodeSpec
     relations: list[Relation] = field(default_factory=list)
+    #: (down, words) of the first non-negated relation with plain words: node 0 needs an edge that way with one of
+    #: those labels, a test on the graph's label sets (:meth:`Graph.labels`) before any matching
+    needs: tuple[bool, frozenset[str]] | None = None
+
+    def ruled_out(self, labels: tuple[frozenset[str] | None, frozenset[str] | None]) -> bool:
+        """True when node 0's edge labels (``Graph.labels``: in, out) cannot satisfy :attr:`needs`."""
+        need = self.needs
+        if need is None:
+            return False
+        side = labels[need[0]]
+        return side is not None and side.isdisjoint(need[1])
 
     def match(self, g: Graph, i: int) -> dict[str, int] | None:
         """The first binding (name -> node index) with this pattern's node 0 at ``i``, or None."""
@@ -165,7 +183,12 @@ def parse_pattern(text: str) -> Pattern:
             m = re.fullmatch(r"(!?)([<>])(.*)", rel_tok)
             if not m:
                 raise ValueError(f"expected a relation, got {rel_tok!r}")
-            label = None if m.group(3) in ("", "*") else _compile_value(m.group(3))
+            value = m.group(3)
+            label = None if value in ("", "*") else _compile_value(value)
+            words = None
+            if label is not None and not (len(value) >= 2 and value.startswith("/") and value.endswith("/")) \
+                    and value.isascii():
+                words = frozenset(w.lower() for w in value.split("|"))
             pos += 1
             if pos >= len(toks):
                 raise ValueError("relation without a target")
@@ -178,7 +201,8 @@ def parse_pattern(text: str) -> Pattern:
             else:
                 target = Pattern(_parse_node(toks[pos]))
                 pos += 1
-            pat.relations.append(Relation(m.group(2) == ">", label, target, bool(m.group(1))))
+            pat.relations.append(Relation(m.group(2) == ">", label, target, bool(m.group(1)), words))
+        pat.needs = next(((r.down, r.words) for r in pat.relations if not r.negated and r.words is not None), None)
         return pat
 
     pat = expr()
