@@ -15,7 +15,8 @@ assumed share 0.85, ``docs/scale.md``, lies between K=2 and K=3). Every measurem
 Wall time and CPU time (the process plus its reaped children: the pool's workers) of each; the floor and the
 label runs interleave over ``--repeats``. ``--against DIR`` also labels with the ``cxrdb`` package in DIR (an
 unpacked older commit, e.g. ``git archive <commit> | tar -x -C DIR``), interleaved, for a before/after. Prints
-per configuration the median of floor / label (>= 2 is the target), in wall and in CPU time.
+per configuration the median of floor / label (how many times faster than one parse pass; >= 2 is the target)
+and its inverse, in wall and in CPU time.
 """
 
 from __future__ import annotations
@@ -150,7 +151,8 @@ def main() -> None:
                     labels.setdefault((tree, k, w), []).append(res)
                     print(f"[{r}] copies {k}: {tree.name} label workers={w}: {res['wall']:.2f} s wall, "
                           f"{res['cpu']:.2f} s CPU", flush=True)
-    print("\nratio = one parse pass / both labelers (median over repeats; target >= 2)")
+    print("\nx = one parse pass / both labelers, i.e. how many times faster (medians over repeats; target >= 2);"
+          " share = both labelers' time / one parse pass")
     for (tree, k, w), runs in labels.items():
         fw = statistics.median(f["wall"] for f in floors[k])
         fc = statistics.median(f["cpu"] for f in floors[k])
@@ -158,7 +160,7 @@ def main() -> None:
         lc = statistics.median(x["cpu"] for x in runs)
         share = floors[k][0]["repeat_share"]
         print(f"{tree.name:>14} copies {k} (repeat share {share:.2f}) workers {w}: wall {fw:.2f} / {lw:.2f} = "
-              f"x{fw / lw:.2f}; CPU {fc:.2f} / {lc:.2f} = x{fc / lc:.2f}")
+              f"x{fw / lw:.2f} (share {lw / fw:.2f}); CPU {fc:.2f} / {lc:.2f} = x{fc / lc:.2f} (share {lc / fc:.2f})")
 
 
 if __name__ == "__main__":
