@@ -18,6 +18,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 THREADS = 16  # stats in flight: enough to cover the latency of a network disk, few enough to stay polite
+_GROUP = 32  # paths per read-ahead task
 _FRONTIER = 64  # subtrees handed to the threads: split the top of the tree until there are at least this many
 
 #: one entry: (relative path with '/', (size, mtime_ns) of what it names or None when it cannot be stat'ed)
@@ -123,17 +124,18 @@ def prefetch(top: str | os.PathLike[str], *, threads: int = THREADS) -> None:
 
 
 
-def _advise(path: str, head: int) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.posix_fadvise(fd, 0, head, os.POSIX_FADV_WILLNEED)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _advise(paths: list[str], head: int) -> None:
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, head, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def read_ahead(items: Iterable[T], path: Callable[[T], str], *, lead: int = 512, head: int = 0,
@@ -141,19 +143,26 @@ def read_ahead(items: Iterable[T], path: Callable[[T], str], *, lead: int = 512,
     """Yield ``items`` unchanged while the kernel is asked (``posix_fadvise(WILLNEED)``, from a few threads) to
     read the file of the item ``lead`` places ahead: its first ``head`` bytes, or all of it (0). The workers
     then read from the page cache instead of waiting for the disk one file at a time; measured on a cold cache,
-    15k headers read in 10.4–11.9 s instead of 16.5 (warm: 8.4). Harmless where fadvise means nothing."""
+    15k headers read in 10.4–11.9 s instead of 16.5 (warm: 8.4). Harmless where fadvise means nothing. Paths go
+    to the threads in groups (one task per group: a task costs the caller ~30 µs)."""
     if not hasattr(os, "posix_fadvise") or lead <= 0:
         yield from items
         return
+    group = max(1, min(_GROUP, lead // (2 * max(1, threads))))
     window: deque[T] = deque()
-    source = iter(items)
+    pending: list[str] = []
     with ThreadPoolExecutor(max(1, threads)) as pool:
         try:
-            for item in source:
-                pool.submit(_advise, path(item), head)
+            for item in items:
+                pending.append(path(item))
+                if len(pending) >= group:
+                    pool.submit(_advise, pending, head)
+                    pending = []
                 window.append(item)
                 if len(window) > lead:
                     yield window.popleft()
+            if pending:
+                pool.submit(_advise, pending, head)
             while window:
                 yield window.popleft()
         finally:
