@@ -327,7 +327,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     from cxrdb.export import export_tables
     from cxrdb.ingest import ingest
     from cxrdb.labeling.run import LABELERS, label
-    from cxrdb.manifest import claim, own_extras, record_extra, write_checksums
+    from cxrdb.manifest import ReleaseFolder, claim, own_extras, record_extra, write_checksums
     from cxrdb.release import write_readme
     from cxrdb.split import split
 
@@ -370,16 +370,17 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
             out.mkdir()
             cat.set_setting("release_root", str(out.resolve()))
             claim(cat, out.resolve())
+            folder = ReleaseFolder.read(out.resolve())  # as build: one walk of the release, kept current by the stages
             ing = dict(timed("ingest", n, lambda: ingest(cat, source, workers=w)))
             stages["ingest"]["summary"] = ing
             stages["convert"] = {}
-            conv = dict(timed("convert", n, lambda: convert(cat, out, workers=w)))
+            conv = dict(timed("convert", n, lambda: convert(cat, out, workers=w, folder=folder)))
             lab = dict(timed("label", None, lambda: label(cat, LABELERS, workers=w)))
             stages["label"]["items"] = lab["chexpert_labeled"]  # reports (each labeled twice)
             timed("split", n, lambda: split(cat))
 
             def export_stage() -> None:
-                exported = export_tables(cat, out)
+                exported = export_tables(cat, out, folder=folder)
                 write_readme(cat, out, exported.files)
                 record_extra(cat, out.resolve(), "README")
                 write_checksums(out.resolve(), exported.jpgs, [*exported.files, *own_extras(cat, out.resolve())])

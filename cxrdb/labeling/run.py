@@ -119,12 +119,12 @@ def label(
     studies = cat.scalar("SELECT count(*) FROM stg.reports WHERE labeler_text <> ''")
     up_to_date: dict[str, int] = {}
     for name in names:
-        _, rows = cat.query("SELECT study_id, text, text_sha256, state = 'current' FROM plan.labels(?, ?) "
-                            "ORDER BY study_id", [name, rules_fingerprint(name)])
-        todo[name] = {sid for sid, _, _, current in rows if not current}
-        texts.update((sid, text) for sid, text, _, current in rows if not current)
-        hashes.update((sid, sha) for sid, _, sha, current in rows if not current)
-        up_to_date[name] = len(rows) - len(todo[name])
+        _, rows = cat.query("SELECT study_id, text, text_sha256 FROM plan.labels(?, ?) WHERE state <> 'current' "
+                            "ORDER BY study_id", [name, rules_fingerprint(name)])  # current texts stay in the catalog
+        todo[name] = {sid for sid, _, _ in rows}
+        texts.update((sid, text) for sid, text, _ in rows)
+        hashes.update((sid, sha) for sid, _, sha in rows)
+        up_to_date[name] = studies - len(rows)
     total = sum(len(t) for t in todo.values())
     progress("label", 0, total)
     labels: list[dict[str, Any]] = []
