@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import sqlfiles
+from . import sqlfiles, view_rules
 from .errors import CatalogLocked, CxrdbError, one_line
 
 # The on-disk format of new catalogs: DuckDB 1.0 and every later release (1.x and 2.x) open such a file.
@@ -51,6 +51,7 @@ class Catalog:
         self._con = self._attach()
         if not read_only:
             self.apply_sql()
+            self.load_view_rules()
 
     def _attach(self) -> duckdb.DuckDBPyConnection:
         """Connect and attach the file, waiting out a short-lived reader (a `cxrdb status` holds its shared lock
@@ -113,6 +114,22 @@ class Catalog:
                 self._con.execute(sqlfiles.text(path))
             except duckdb.Error as exc:
                 raise CxrdbError(f"{sqlfiles.label(path)}: {str(exc).splitlines()[0]}") from None
+
+    def load_view_rules(self) -> None:
+        """Load the data files of ``cxrdb/rules/views/`` into meta.view_rules (what analysis.image_view reads)
+        when their digest differs from the one loaded last. Like apply_sql, not counted as a write: the new
+        catalog of a refused command is still removed on close."""
+        if self.get_setting(view_rules.SETTING) == view_rules.digest():
+            return
+        digest, rows = view_rules.load()
+        self._con.execute("BEGIN")
+        try:
+            self.write_rows("meta.view_rules", rows, replace_all=True)
+            self._con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [view_rules.SETTING, digest])
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
 
     # -- settings --------------------------------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:

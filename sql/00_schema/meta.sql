@@ -6,3 +6,13 @@ CREATE TABLE IF NOT EXISTS meta.settings (
     key VARCHAR PRIMARY KEY,
     value VARCHAR
 );
+
+-- meta.view_rules: the lines of the data files in cxrdb/rules/views/ (the mappings analysis.image_view applies),
+-- loaded on a writable open whenever their sha256 (setting view_rules_sha256) changed; grain (file, line).
+CREATE TABLE IF NOT EXISTS meta.view_rules (
+    file VARCHAR NOT NULL,               -- the file stem: view_position, view_code_meaning, procedure, portable
+    line INTEGER NOT NULL,               -- line number in the file (pattern files: the first match decides)
+    pattern VARCHAR NOT NULL,            -- the value (exact files) or regular expression (pattern files) as written
+    result VARCHAR NOT NULL,             -- the view ('-': decides nothing), or yes/no in portable
+    PRIMARY KEY (file, line)
+);
