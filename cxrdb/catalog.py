@@ -50,8 +50,12 @@ class Catalog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = self._attach()
         if not read_only:
-            self.apply_sql()
-            self.load_view_rules()
+            try:
+                self.apply_sql()
+                self.load_view_rules()
+            except BaseException:
+                self.close()  # let go of the file (and remove it if this open created it)
+                raise
 
     def _attach(self) -> duckdb.DuckDBPyConnection:
         """Connect and attach the file, waiting out a short-lived reader (a `cxrdb status` holds its shared lock
