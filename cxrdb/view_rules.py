@@ -12,17 +12,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from .errors import CxrdbError, one_line
 
 RULES_DIR = Path(__file__).parent / "rules" / "views"
 SETTING = "view_rules_sha256"  # meta.settings key holding the digest of the loaded files
-#: file stem -> how its first field matches: "exact" (a normalised value) or "pattern" (a regular expression)
-FILES = {"view_position": "exact", "view_code_meaning": "exact", "procedure": "pattern", "portable": "pattern"}
+#: file stem -> how its first field matches: "exact" (a normalised value) or "words" (words all in the text)
+FILES = {"view_position": "exact", "view_code_meaning": "exact", "procedure": "words", "portable": "words"}
 NO_VIEW = "-"  # procedure.tsv: the text names several views and decides nothing
 _VIEW = re.compile(r"[A-Z][A-Z0-9]*(?: [A-Z0-9]+)*")  # a view: upper-case words, one space apart
 _SPACE = re.compile(r"[\t\n\f\r ]+")  # what RE2's \s matches, as the view's SQL normalises
+_WORD = re.compile(r"[A-Za-z0-9]+")  # a word of a procedure text (the view splits texts on anything else)
 
 
 def normalise(value: str) -> str:
@@ -65,16 +64,14 @@ def _allowed(stem: str, result: str) -> bool:
     return bool(_VIEW.fullmatch(result)) or (stem == "procedure" and result == NO_VIEW)
 
 
-def _bad_regex(con: duckdb.DuckDBPyConnection, pattern: str) -> str | None:
-    """DuckDB's (RE2's) complaint about a pattern, or None when it compiles."""
-    try:
-        con.execute("SELECT regexp_matches('', ?, 'i')", [pattern]).fetchall()
-    except duckdb.Error as exc:
-        return one_line(exc, 200)
-    return None
+def _key(stem: str, pattern: str) -> str:
+    """What makes two lines the same: the normalised value, or the set of words."""
+    if FILES[stem] == "exact":
+        return normalise(pattern)
+    return " ".join(sorted({w.upper() for w in pattern.split()}))
 
 
-def parse(stem: str, text: str, con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def parse(stem: str, text: str) -> list[dict[str, Any]]:
     """The rule lines of one file as rows of meta.view_rules; a bad line raises a one-line CxrdbError."""
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -85,22 +82,19 @@ def parse(stem: str, text: str, con: duckdb.DuckDBPyConnection) -> list[dict[str
         where = f"view rules {stem}.tsv line {number}"
         fields = [f.strip() for f in line.split("\t")]
         if len(fields) != 2 or not all(fields):
-            raise CxrdbError(f"{where}: expected '<{'pattern' if FILES[stem] == 'pattern' else 'value'}>"
+            raise CxrdbError(f"{where}: expected '<{'words' if FILES[stem] == 'words' else 'value'}>"
                              f"<TAB><result>', got {line!r}")
         pattern, result = fields
         if not _allowed(stem, result):
             wanted = "yes or no" if stem == "portable" else "upper-case words (PA, AP LLD ...)" + (
                 " or '-'" if stem == "procedure" else "")
             raise CxrdbError(f"{where}: result {result!r} must be {wanted}")
-        if FILES[stem] == "pattern":
-            problem = _bad_regex(con, pattern)
-            if problem:
-                raise CxrdbError(f"{where}: bad regular expression {pattern!r}: {problem}")
-        else:
-            key = normalise(pattern)
-            if key in seen:
-                raise CxrdbError(f"{where}: {pattern!r} is already listed on line {seen[key]}")
-            seen[key] = number
+        if FILES[stem] == "words" and not all(_WORD.fullmatch(w) for w in pattern.split()):
+            raise CxrdbError(f"{where}: {pattern!r} must be words of letters and digits, separated by spaces")
+        key = _key(stem, pattern)
+        if key in seen:
+            raise CxrdbError(f"{where}: {pattern!r} is already listed on line {seen[key]}")
+        seen[key] = number
         rows.append({"file": stem, "line": number, "pattern": pattern, "result": result})
     return rows
 
@@ -109,14 +103,10 @@ def load(folder: Path | None = None) -> tuple[str, list[dict[str, Any]]]:
     """(digest, rows) of every rule file, checked: the content of meta.view_rules."""
     contents = _contents(folder)
     rows: list[dict[str, Any]] = []
-    con = duckdb.connect()
-    try:
-        for stem, data in contents.items():
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise CxrdbError(f"view rules {stem}.tsv is not UTF-8") from None
-            rows.extend(parse(stem, text, con))
-    finally:
-        con.close()
+    for stem, data in contents.items():
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CxrdbError(f"view rules {stem}.tsv is not UTF-8") from None
+        rows.extend(parse(stem, text))
     return _digest(contents), rows

@@ -11,8 +11,8 @@ CREATE TABLE IF NOT EXISTS meta.settings (
 -- loaded on a writable open whenever their sha256 (setting view_rules_sha256) changed; grain (file, line).
 CREATE TABLE IF NOT EXISTS meta.view_rules (
     file VARCHAR NOT NULL,               -- the file stem: view_position, view_code_meaning, procedure, portable
-    line INTEGER NOT NULL,               -- line number in the file (pattern files: the first match decides)
-    pattern VARCHAR NOT NULL,            -- the value (exact files) or regular expression (pattern files) as written
+    line INTEGER NOT NULL,               -- line number in the file (procedure, portable: the first match decides)
+    pattern VARCHAR NOT NULL,            -- the value (exact files) or the words (procedure, portable) as written
     result VARCHAR NOT NULL,             -- the view ('-': decides nothing), or yes/no in portable
     PRIMARY KEY (file, line)
 );

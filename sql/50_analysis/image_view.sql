@@ -3,9 +3,9 @@
 -- stg.images, meta.view_rules. The first source that decides wins (README "Inferred views"): 1 ViewPosition
 -- (view_position.tsv; a value not listed is kept, normalised), 2 the ViewCodeSequence meaning
 -- (view_code_meaning.tsv), 3 PerformedProcedureStepDescription, then the ProcedureCodeSequence meaning
--- (procedure.tsv: the first pattern that matches; '-' decides nothing), else UNKNOWN. The rules are the files of
--- cxrdb/rules/views/, loaded into meta.view_rules; values are compared with runs of whitespace made one space,
--- trimmed, and (exact values) upper-cased.
+-- (procedure.tsv: the first line whose words are all words of the text; '-' decides nothing), else UNKNOWN.
+-- The rules are the files of cxrdb/rules/views/, loaded into meta.view_rules. Values are compared with runs of
+-- whitespace made one space, trimmed and upper-cased; the words of a text are its runs of letters and digits.
 CREATE SCHEMA IF NOT EXISTS analysis;
 
 CREATE OR REPLACE VIEW analysis.image_view AS
@@ -30,15 +30,23 @@ exact AS (  -- view_position, view_code_meaning: one view per normalised value (
     WHERE file IN ('view_position', 'view_code_meaning')
     GROUP BY file, key
 ),
-texts AS (  -- each distinct procedure text once: the patterns run on a few hundred texts, not on every image
-    SELECT step_text AS text FROM images WHERE step_text <> ''
-    UNION
-    SELECT code_text FROM images WHERE code_text <> ''
+texts AS (  -- each distinct procedure text once, with its words (texts repeat: a hospital has few of them)
+    SELECT text, string_split_regex(upper(text), '[^A-Z0-9]+') AS words
+    FROM (
+        SELECT step_text AS text FROM images WHERE step_text <> ''
+        UNION
+        SELECT code_text FROM images WHERE code_text <> ''
+    ) AS distinct_texts
 ),
-matched AS (  -- procedure, portable: per text, the result of the first line whose pattern matches
+word_rules AS (  -- procedure, portable: each line's words
+    SELECT file, line, string_split(upper(trim(regexp_replace(pattern, '\s+', ' ', 'g'))), ' ') AS words, result
+    FROM meta.view_rules
+    WHERE file IN ('procedure', 'portable')
+),
+matched AS (  -- per text, the result of the first line whose words are all words of the text
     SELECT t.text, r.file, arg_min(r.result, r.line) AS result
     FROM texts AS t
-    JOIN meta.view_rules AS r ON r.file IN ('procedure', 'portable') AND regexp_matches(t.text, r.pattern, 'i')
+    JOIN word_rules AS r ON list_has_all(t.words, r.words)
     GROUP BY t.text, r.file
 ),
 decided AS (
