@@ -19,7 +19,9 @@ from .manifest import TEST_SET, check_folder, claim, own_extras, record_extra, s
 from .preflight import ingest_inputs, readable_file, writable_target
 from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
-from .split import read_published, read_test_studies, split
+from .selection import Applied, Selection, outside_selection
+from .selection import apply as apply_selection
+from .split import read_published, read_test_studies, split, split_counts
 from .status import status
 
 
@@ -42,16 +44,22 @@ class BuildResult(StageResult):
     strays: int
     failed_items: int
     seconds: float
+    selected: Applied | None = None
+    outside_selection: int = 0
 
     def summary(self) -> dict[str, Any]:
         values: dict[str, Any] = {"release": self.release, "catalog": self.catalog, "images": self.images,
                                   "reports": self.reports, "jpgs": self.jpgs, "converted now": self.converted_now,
                                   "labeled now": self.labeled_now}
+        if self.selected is not None:
+            values.update(self.selected.summary())
         values.update({f"split {k}": v for k, v in self.splits.items()})
         values.update({name: f"{n} rows" for name, n in self.files.items()})
         values["files in SHA256SUMS.txt"] = self.files_in_sums
         if self.jpgs_left_out:
             values["JPGs left out (missing or changed on disk)"] = self.jpgs_left_out
+        if self.outside_selection:
+            values["JPGs outside the selection (kept on disk, not listed)"] = self.outside_selection
         if self.strays:
             values["stray files (not listed)"] = self.strays
         return {**values, "failed items": self.failed_items, "seconds": self.seconds}
@@ -79,12 +87,14 @@ def build(
     scheduler: str | None = None,
     force: bool = False,
     verify: bool = False,
+    selection: Selection | None = None,
     progress: Progress = no_progress,
 ) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
 
     Every argument is checked before any work; the release folder is locked for the run (a second build into it
-    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote.
+    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote. ``selection``: the
+    subset to convert, label and export (cxrdb/selection.py); the whole source is ingested and split either way.
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
@@ -109,11 +119,12 @@ def build(
         cat.set_setting("release_root", str(out))
         claim(cat, out)
         ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
+        split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
+                              validate_patients=validate_patients)  # before the selection: it may pick by split
+        selected = apply_selection(cat, selection or Selection())
         converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
                             progress=progress)
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
-        split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
-                              validate_patients=validate_patients)
         exported = export_tables(cat, out, fmt, folder)
         written = exported.files
         if license_file is not None:
@@ -128,9 +139,12 @@ def build(
         n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
+        outside = outside_selection(cat, out, folder)
+        splits = split_counts(cat) if split_summary.splits else {}
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,
         jpgs=converted.converted + converted.up_to_date, converted_now=converted.converted,
-        labeled_now=labeled.labeled, splits=split_summary.splits, files=written, files_in_sums=n_files,
+        labeled_now=labeled.labeled, splits=splits, files=written, files_in_sums=n_files,
         jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
-        seconds=round(time.perf_counter() - started, 1))
+        seconds=round(time.perf_counter() - started, 1), selected=None if selected.selection.empty else selected,
+        outside_selection=outside)

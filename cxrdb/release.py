@@ -39,6 +39,7 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
     Holds no timestamps or machine paths, so two builds of the same source give the same bytes.
     """
     from .labeling.run import rules_fingerprint
+    from .selection import readme_lines as selection_lines
 
     st = st if st is not None else status(cat)
     lines = [
@@ -59,6 +60,7 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
     split_params = cat.get_setting("split_params")
     if split_params:
         lines += [f"split: {split_params}"]
+    lines += selection_lines(cat)
     lines += ["", "Files", "-----"]
     lines += [f"{name}: {n} rows" for name, n in sorted(files.items())]
     _, splits = cat.query(
