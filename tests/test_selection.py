@@ -96,6 +96,20 @@ def test_readme_records_the_selection_and_missing_ids(builds) -> None:
     assert "Selection" not in full_readme
 
 
+def test_status_shows_the_selection_in_force(builds) -> None:
+    work, _, _, _ = builds
+    from cxrdb.status import status
+
+    with Catalog.open(work / "sub" / "release.duckdb", read_only=True) as cat:
+        rows = {s["stage"]: s for s in status(cat).stages}
+        selected = cat.scalar("SELECT count(*) FROM stg.selected_images")
+        convert = rows["convert: images"]
+    assert rows["selection: images"]["ok"] == selected
+    assert convert["ok"] + convert["failed"] + convert["pending"] == selected
+    with Catalog.open(work / "full" / "release.duckdb", read_only=True) as cat:
+        assert "selection: images" not in {s["stage"] for s in status(cat).stages}
+
+
 def test_a_wider_selection_converts_only_what_is_new_and_a_narrower_one_lists_less(builds, tmp_path) -> None:
     work, source, _, _ = builds
     out = work / "sub" / "release"
@@ -180,3 +194,4 @@ def test_cli_refuses_a_selection_that_picks_nothing(builds, tmp_path) -> None:
     result = cxrdb("build", str(work / "src"), "--out", str(out), "--subjects", str(tmp_path / "nope.txt"))
     assert result.returncode == 1 and "cannot read selection file" in result.stderr
     assert not out.exists()  # refused before any work
+
