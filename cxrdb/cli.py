@@ -139,7 +139,7 @@ def export(
     fmt: ReleaseFormatOpt = ReleaseFormat.csv,
     force: ForceOpt = False,
 ) -> None:
-    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES) from the release views.
+    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES, sections/) from the release views.
 
     Example: cxrdb export --db cxr.duckdb --out release/ --format both
     """
