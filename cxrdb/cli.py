@@ -501,10 +501,14 @@ def build(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the conversion.")] = None,
     force: Annotated[bool, typer.Option(help="Build into a folder that holds other files.")] = False,
     verify: VerifyOpt = False,
+    reports_only: Annotated[bool, typer.Option(
+        "--reports-only", help="SOURCE is a reports tree (files/pNN/pNNNNNNNN/sNNNNNNNN.txt), no DICOM: build the "
+        "label files and sections/ only.")] = False,
 ) -> None:
     """Build the whole release in one resumable run: ingest, convert, label, split, export, checksums.
 
     Example: cxrdb build /data/mimic-cxr --out mimic-cxr-jpg/ --published-split mimic-cxr-2.0.0-split.csv.gz
+    (reports alone: cxrdb build /data/mimic-cxr-reports --reports-only --out labels/)
     """
     from . import _console
     from .build import build as run_build
@@ -514,7 +518,7 @@ def build(
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
-                           verify=verify, progress=bar)
+                           verify=verify, reports_only=reports_only, progress=bar)
     _console.summary(f"build → {out}", result.summary())
 
 

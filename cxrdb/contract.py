@@ -58,7 +58,7 @@ class ReleaseFile:
     #: SQL that is non-zero once that stage has run (None: written whenever it has rows to show)
     ready: str | None = None
     #: whether the file starts with its header line (the labeler-input batches have none)
-    header: bool = True
+    has_header: bool = True
     #: rows per file when the view is written as numbered files (``name`` holds ``{batch:02d}``), else None
     batch_rows: int | None = None
 
@@ -118,9 +118,9 @@ SECTION_FILES: tuple[ReleaseFile, ...] = (
                 ("study", "impression", "findings", "last_paragraph", "comparison"), ("csv",), "ingest (reports)",
                 _HAS_REPORTS),
     ReleaseFile(f"{SECTIONS_DIR}/mimic_cxr_{{batch:02d}}.csv", "release.section_texts", _SECTION_TEXT, ("csv",),
-                "ingest (reports)", _HAS_REPORTS, header=False, batch_rows=10_000),
+                "ingest (reports)", _HAS_REPORTS, has_header=False, batch_rows=10_000),
     ReleaseFile(f"{SECTIONS_DIR}/mimic_cxr_sections.csv", "release.section_texts", _SECTION_TEXT, ("csv",),
-                "ingest (reports)", _HAS_REPORTS, header=False),
+                "ingest (reports)", _HAS_REPORTS, has_header=False),
 )
 RELEASE_FILES: tuple[ReleaseFile, ...] = (*TABLES, IMAGE_LIST, *SECTION_FILES)
 
@@ -147,7 +147,7 @@ def markdown_table() -> str:
         obs = f.columns[-len(OBSERVATIONS):] == OBSERVATIONS
         cols = ", ".join(f.columns[:-len(OBSERVATIONS)]) + ", the 14 observations" if obs else ", ".join(f.columns)
         formats = ", ".join("text, one value a line" if x == "lines" else x for x in f.formats)
-        if not f.header:
+        if not f.has_header:
             formats += ", no header"
         if f.batch_rows:
             formats += f", {f.batch_rows:,} rows a file"

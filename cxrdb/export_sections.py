@@ -92,7 +92,7 @@ def export_sections(cat: Catalog, out: Path, folder: ReleaseFolder) -> dict[str,
         if todo:
             columns, rows = cat.query(f"SELECT * FROM {spec.view}")
             for name, fp, start, end in todo:
-                _write(cat, folder, out, name, fp, section_csv(columns, rows[start:end], spec.header))
+                _write(cat, folder, out, name, fp, section_csv(columns, rows[start:end], spec.has_header))
         written.update((name, end - start) for name, _, start, end in parts)
     return written
 
