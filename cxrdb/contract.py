@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .labeling.config import OBSERVATIONS
 
 __all__ = ["EXTRAS", "IMAGE_FILENAMES", "IMAGE_LIST", "OBSERVATIONS", "RELEASE_FILES", "RELEASE_LABELERS",
-           "SECTION_FILES", "SECTIONS_DIR", "SUMS", "TABLES", "TEST_SET", "ReleaseFile", "bigquery_name",
+           "SECTIONS_DIR", "SECTION_FILES", "SUMS", "TABLES", "TEST_SET", "ReleaseFile", "bigquery_name",
            "csv_headers", "is_release_file", "markdown_table", "table_files"]
 #: The labelers whose output a release publishes (one label file each); explicit variants are never published.
 RELEASE_LABELERS: tuple[str, ...] = ("chexpert", "negbio")
@@ -151,11 +151,12 @@ def markdown_table() -> str:
             formats += ", no header"
         if f.batch_rows:
             formats += f", {f.batch_rows:,} rows a file"
-        name = f.batch_name(0).replace("00", "NN") if f.batch_rows else f.name
+        name = f.name.replace("{batch:02d}", "NN")
         rows.append(f"| `{name}` | `{f.view}` | {cols} | {formats} | {f.stage} has run |")
     rows += ["", "The 14 observations, in this order: " + ", ".join(OBSERVATIONS) + ". Parquet (`-f parquet` or "
              "`both`) has the same columns with spaces replaced by underscores. Beside the tables build writes "
-             + ", ".join(f"`{e}`" for e in EXTRAS) + " (the last two when given) and `" + SUMS + "` over every file. The `"
-             + SECTIONS_DIR + "/` files are plain CSV as the original's csv.writer wrote them (minimal quoting, "
-             "\\r\\n line ends, UTF-8); NN is the batch number (row // 10,000, at least two digits)."]
+             + ", ".join(f"`{e}`" for e in EXTRAS) + " (the last two when given) and `" + SUMS
+             + "` over every file. The `" + SECTIONS_DIR + "/` files are plain CSV as the original's csv.writer wrote "
+             "them (minimal quoting, \\r\\n line ends, UTF-8); NN is the batch number (row // 10,000, at least two "
+             "digits)."]
     return "\n".join(rows)

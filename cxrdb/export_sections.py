@@ -7,6 +7,7 @@ as export does for the tables)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -105,7 +106,5 @@ def stale_batches(folder: ReleaseFolder, written: dict[str, int]) -> list[str]:
 
 def remove_empty_folder(out: Path) -> None:
     """Remove ``sections/`` once export has emptied it."""
-    try:
+    with contextlib.suppress(OSError):  # absent, or holds other files
         (out / contract.SECTIONS_DIR).rmdir()
-    except OSError:  # absent, or holds other files
-        pass
