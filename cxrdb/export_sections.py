@@ -77,6 +77,7 @@ def export_sections(cat: Catalog, out: Path, folder: ReleaseFolder) -> dict[str,
     {name: rows}. A file whose content did not change is left as it is."""
     written: dict[str, int] = {}
     order: str | None = None
+    fetched: dict[str, tuple[list[str], list[tuple]]] = {}  # view -> (columns, rows), read once
     for spec in contract.SECTION_FILES:
         if spec.ready and not cat.scalar(spec.ready):
             continue
@@ -91,7 +92,9 @@ def export_sections(cat: Catalog, out: Path, folder: ReleaseFolder) -> dict[str,
                      for k in range(math.ceil(n / size))]
         todo = [p for p in parts if not _is_current(cat, folder, out, p[0], p[1])]
         if todo:
-            columns, rows = cat.query(f"SELECT * FROM {spec.view}")
+            if spec.view not in fetched:
+                fetched[spec.view] = cat.query(f"SELECT * FROM {spec.view}")
+            columns, rows = fetched[spec.view]
             for name, fp, start, end in todo:
                 _write(cat, folder, out, name, fp, section_csv(columns, rows[start:end], spec.has_header))
         written.update((name, end - start) for name, _, start, end in parts)
@@ -101,7 +104,8 @@ def export_sections(cat: Catalog, out: Path, folder: ReleaseFolder) -> dict[str,
 def stale_batches(folder: ReleaseFolder, written: dict[str, int]) -> list[str]:
     """Numbered batch files in the folder that this export did not write (an earlier export had more rows)."""
     batched = [f for f in contract.SECTION_FILES if f.batch_rows]
-    return [n for n in folder.files() if n not in written and any(f.batch_number(n) is not None for f in batched)]
+    return [n for n in folder.files() if n.startswith(f"{contract.SECTIONS_DIR}/") and n not in written
+            and any(f.batch_number(n) is not None for f in batched)]
 
 
 def remove_empty_folder(out: Path) -> None:
