@@ -45,10 +45,11 @@ def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str
     from .ingest.overrides import load_overrides
     from .source import check_source
 
-    root = check_source(source) if images else None
-    if reports is not None and not Path(reports).expanduser().is_dir():
-        raise CxrdbError(f"--reports folder {reports} is not a folder")
-    if root is None:
+    if images:
+        root = check_source(source)
+        if reports is not None and not Path(reports).expanduser().is_dir():
+            raise CxrdbError(f"--reports folder {reports} is not a folder")
+    else:  # the reports root is the one root
         root = check_source(reports if reports is not None else source)
     if overrides is not None:
         readable_file(overrides, "--overrides file")
