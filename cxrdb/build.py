@@ -65,6 +65,17 @@ class BuildResult(StageResult):
         return {**values, "failed items": self.failed_items, "seconds": self.seconds}
 
 
+def _check_reports_only(reports: str | Path | None, published_split: str | Path | None,
+                        validate_patients: int | None, scheduler: str | None) -> None:
+    """Refuse the options a reports-only build has no use for (they concern images)."""
+    if reports is not None:
+        raise CxrdbError("--reports-only reads the reports from SOURCE: leave out --reports")
+    for given, option in ((published_split, "--published-split"), (validate_patients, "--validate-patients"),
+                          (scheduler, "--scheduler")):
+        if given is not None:
+            raise CxrdbError(f"{option} concerns images: a reports-only build has none (leave it out)")
+
+
 def default_catalog(out: Path) -> Path:
     """The catalog beside the release folder: release/ -> release.duckdb (kept out of the release itself)."""
     return out.parent / f"{out.name}.duckdb"
@@ -88,6 +99,7 @@ def build(
     force: bool = False,
     verify: bool = False,
     selection: Selection | None = None,
+    reports_only: bool = False,
     progress: Progress = no_progress,
 ) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
@@ -95,12 +107,18 @@ def build(
     Every argument is checked before any work; the release folder is locked for the run (a second build into it
     is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote. ``selection``: the
     subset to convert, label and export (cxrdb/selection.py); the whole source is ingested and split either way.
+    ``reports_only``: ``source`` is a reports tree (no DICOM is looked for): ingest, sections, labels and their
+    files only.
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
     db = Path(db) if db is not None else default_catalog(out)
     check_format(fmt)
-    root = ingest_inputs(source, reports, overrides)
+    if reports_only:
+        _check_reports_only(reports, published_split, validate_patients, scheduler)
+        root = ingest_inputs(source, source, overrides, images=False)
+    else:
+        root = ingest_inputs(source, reports, overrides)
     for path, what in ((published_split, "--published-split file"), (test_set, "--test-set file"),
                        (license_file, "--license file")):
         readable_file(path, what)
@@ -115,15 +133,27 @@ def build(
     if out == root or root in out.parents:
         raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
     with release_lock(out), Catalog.open(db) as cat:
+        if reports_only and (n_images := cat.scalar("SELECT count(*) FROM raw.images")):
+            raise CxrdbError(f"catalog {db} holds {n_images} images: a reports-only build needs a catalog of its "
+                             "own (--db NEW.duckdb)")
         stray, folder = check_folder(cat, out, force)  # the one walk of the folder; kept current below
         cat.set_setting("release_root", str(out))
         claim(cat, out)
-        ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
-        split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
-                              validate_patients=validate_patients)  # before the selection: it may pick by split
+        if reports_only:  # through the reports root of ingest, whatever form that root may take
+            ingested = ingest(cat, source, reports=source, overrides=overrides, images=False, workers=workers,
+                              progress=progress)
+            split_summary = None
+        else:
+            ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
+            split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
+                                  validate_patients=validate_patients)  # before the selection: it may pick by split
         selected = apply_selection(cat, selection or Selection())
-        converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
-                            progress=progress)
+        if reports_only:
+            jpgs = converted_now = 0
+        else:
+            converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
+                                progress=progress)
+            jpgs, converted_now = converted.converted + converted.up_to_date, converted.converted
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
         exported = export_tables(cat, out, fmt, folder)
         written = exported.files
@@ -140,10 +170,10 @@ def build(
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
         outside = outside_selection(cat, out, folder)
-        splits = split_counts(cat) if split_summary.splits else {}
+        splits = split_counts(cat) if split_summary is not None and split_summary.splits else {}
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,
-        jpgs=converted.converted + converted.up_to_date, converted_now=converted.converted,
+        jpgs=jpgs, converted_now=converted_now,
         labeled_now=labeled.labeled, splits=splits, files=written, files_in_sums=n_files,
         jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
         seconds=round(time.perf_counter() - started, 1), selected=None if selected.selection.empty else selected,

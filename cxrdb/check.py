@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from collections.abc import Callable
 from operator import itemgetter
 from pathlib import Path
@@ -99,8 +100,52 @@ def verify_release(
         expected = [contract.bigquery_name(c) for c in table.columns]
         if "parquet" in table.formats and (out / name).is_file() and _parquet_columns(out / name) != expected:
             problems["bad header"].append(name)
-    problems["inconsistent"] = _cross_check(out)
+    sectioned = contract.SECTION_FILES[0]
+    if (out / sectioned.name).is_file() and _plain_rows(out / sectioned.name)[:1] != [list(sectioned.columns)]:
+        problems["bad header"].append(sectioned.name)
+    problems["inconsistent"] = _cross_check(out) + _check_sections(out, files)
     return {k: sorted(v) for k, v in problems.items()}
+
+
+def _plain_rows(path: Path) -> list[list[str]]:
+    """The rows of a plain release CSV (a sections file); [] when unreadable."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _check_sections(out: Path, files: list[str]) -> list[str]:
+    """The labeler-input files agree with each other: batches numbered 00, 01, ... with exactly the batch size but
+    the last, rows of two fields starting ``s<digits>`` (no header), their bytes together are the whole file; and
+    every study of a label file has a text there."""
+    batched, whole = contract.SECTION_FILES[1], contract.SECTION_FILES[2]
+    numbers = sorted(n for f in files if (n := batched.batch_number(f)) is not None)
+    found: list[str] = []
+    if numbers != list(range(len(numbers))):
+        found.append(f"{batched.name}: numbered {', '.join(f'{n:02d}' for n in numbers)}, not 00 on without gaps")
+    joined = b""
+    texts: dict[int, str] = {}
+    for k in numbers:
+        name = batched.batch_name(k)
+        rows = _plain_rows(out / name)
+        if k != numbers[-1] and len(rows) != batched.batch_rows:  # the last may hold fewer
+            found.append(f"{name}: {len(rows)} rows, not {batched.batch_rows:,}")
+        bad = next((i for i, r in enumerate(rows, 1) if len(r) != 2 or not re.fullmatch(r"s[0-9]+", r[0])), None)
+        if bad is not None:
+            found.append(f"{name}: row {bad} is not 's<study_id>,<text>'")
+        texts.update((int(r[0][1:]), r[1]) for r in rows if len(r) == 2 and re.fullmatch(r"s[0-9]+", r[0]))
+        joined += (out / name).read_bytes() if (out / name).is_file() else b""
+    if (out / whole.name).is_file() and numbers and (out / whole.name).read_bytes() != joined:
+        found.append(f"{whole.name}: not the rows of the {batched.name} files, in order")
+    names = {t.view: t.file_name("csv.gz") for t in contract.TABLES}
+    for view in ("release.chexpert", "release.negbio"):
+        labeled = _csv_column(out / names[view], "study_id")
+        if numbers and labeled is not None:
+            found += [f"{names[view]}: study {s} has no labeler text in {batched.name}"
+                      for s in sorted(labeled, key=int) if not texts.get(int(s))]
+    return found
 
 
 def _csv_column(path: Path, column: str) -> set[str] | None:

@@ -155,7 +155,7 @@ def export(
     views: ViewsOpt = None,
     split_of: SplitOpt = None,
 ) -> None:
-    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES) from the release views.
+    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES, sections/) from the release views.
 
     Example: cxrdb export --db cxr.duckdb --out release/ --format both
     """
@@ -538,10 +538,14 @@ def build(
     studies: StudiesOpt = None,
     views: ViewsOpt = None,
     split_of: SplitOpt = None,
+    reports_only: Annotated[bool, typer.Option(
+        "--reports-only", help="SOURCE is a reports tree (files/pNN/pNNNNNNNN/sNNNNNNNN.txt), no DICOM: build the "
+        "label files and sections/ only.")] = False,
 ) -> None:
     """Build the whole release in one resumable run: ingest, split, convert, label, export, checksums.
 
     Example: cxrdb build /data/mimic-cxr --out mimic-cxr-jpg/ --published-split mimic-cxr-2.0.0-split.csv.gz
+    (reports alone: cxrdb build /data/mimic-cxr-reports --reports-only --out labels/)
     """
     from . import _console
     from .build import build as run_build
@@ -553,7 +557,7 @@ def build(
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
-                           verify=verify, selection=selection, progress=bar)
+                           verify=verify, selection=selection, reports_only=reports_only, progress=bar)
     _console.summary(f"build → {out}", result.summary())
 
 

@@ -19,6 +19,7 @@ from . import atomic, contract
 from .catalog import Catalog
 from .convert.ondisk import OnDisk, sha256_file
 from .errors import CxrdbError
+from .export_sections import export_sections, remove_empty_folder, stale_batches
 from .manifest import ReleaseFolder, claim, listed_jpgs, own_extras, write_checksums
 
 # what to write, under which names, once which stage has run: the release contract (cxrdb/contract.py)
@@ -166,10 +167,13 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: Relea
         written[IMAGE_FILENAMES] = export_image_filenames(out, jpgs)
         st = os.stat(out / IMAGE_FILENAMES)
         folder.wrote(IMAGE_FILENAMES, st.st_size, st.st_mtime_ns)
+    written.update(export_sections(cat, out, folder))
     removed = [n for n in table_files() if n not in written and (out / n).is_file()]
+    removed += stale_batches(folder, written)
     for name in removed:
         (out / name).unlink()
         folder.wrote(name)
+    remove_empty_folder(out)
     return Exported(written, jpgs, removed)
 
 

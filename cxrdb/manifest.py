@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import atomic, fstree
 from .catalog import Catalog
-from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET, table_files
+from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET, is_release_file, table_files
 from .convert.ondisk import OnDisk, check_jpgs, sha256_file
 from .errors import CxrdbError
 
@@ -107,7 +107,7 @@ def strays(cat: Catalog, out: Path, folder: ReleaseFolder | None = None) -> tupl
     if not files:
         return [], folder.temps()
     known = own_jpgs(cat) | set(table_files()) | {SUMS} | set(own_extras(cat, out))
-    return [f for f in files if f not in known], folder.temps()
+    return [f for f in files if f not in known and not is_release_file(f)], folder.temps()
 
 
 def check_folder(cat: Catalog, out: Path, force: bool) -> tuple[list[str], ReleaseFolder]:

@@ -46,11 +46,25 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
         "MIMIC-CXR-JPG-style release built by cxrdb",
         "=" * 43,
         "",
-        "Built from a MIMIC-CXR-style source (DICOM + reports) with cxrdb: DICOM -> JPG exactly as the published",
-        "MIMIC-CXR-JPG conversion (min-max to uint8 by truncation, MONOCHROME1 inverted, OpenCV histogram",
-        "equalisation, JPEG quality 95), report sections chosen as MIT-LCP's section parser, labels by cxrdb's",
-        "re-implementations of the CheXpert labeler and NegBio. See https://physionet.org/content/mimic-cxr-jpg/",
-        "for the layout and column meanings, which this release follows.",
+    ]
+    if cat.scalar("SELECT count(*) FROM raw.images"):
+        lines += [
+            "Built from a MIMIC-CXR-style source (DICOM + reports) with cxrdb: DICOM -> JPG exactly as the published",
+            "MIMIC-CXR-JPG conversion (min-max to uint8 by truncation, MONOCHROME1 inverted, OpenCV histogram",
+            "equalisation, JPEG quality 95), report sections chosen as MIT-LCP's section parser, labels by cxrdb's",
+            "re-implementations of the CheXpert labeler and NegBio. See https://physionet.org/content/mimic-cxr-jpg/",
+            "for the layout and column meanings, which this release follows.",
+        ]
+    else:
+        lines += [
+            "A reports-only build: made with cxrdb from a tree of MIMIC-CXR-style reports",
+            "(files/pNN/pNNNNNNNN/sNNNNNNNN.txt), without images. It holds the label files (every labeled study;",
+            "subject_id comes from the report's folder) and the report sections (sections/), and no metadata, split",
+            "or IMAGE_FILENAMES. Sections are chosen as MIT-LCP's section parser, labels by cxrdb's",
+            "re-implementations of the CheXpert labeler and NegBio. See https://physionet.org/content/mimic-cxr-jpg/",
+            "for the column meanings, which this release follows.",
+        ]
+    lines += [
         "",
         "Versions",
         "--------",
