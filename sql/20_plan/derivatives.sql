@@ -1,0 +1,36 @@
+-- plan.derivatives(sizes, params, out_root): where every readable image stands for each smaller copy asked for
+-- (sizes: a list of longer sides in pixels) under out_root with the derivative fingerprint params; grain
+-- (dicom_id, size); reads raw.images, work.derivative. The one definition of a current copy and of its path
+-- (files_N/ in the published layout): convert, build, status and the stray check read it. state as in
+-- plan.convert: current, failed, or why the copy must be (re)made. A current row still needs its file on disk
+-- to match (cxrdb/convert/ondisk.py).
+CREATE SCHEMA IF NOT EXISTS plan;
+
+CREATE OR REPLACE MACRO plan.derivatives(sizes, params, out_root) AS TABLE
+WITH wanted AS (
+    SELECT i.dicom_id, i.path, i.file_size, i.file_mtime_ns, s.size
+    FROM raw.images AS i
+    CROSS JOIN (SELECT CAST(unnest(sizes) AS INTEGER) AS size) AS s
+    WHERE i.error IS NULL
+)
+SELECT
+    w.dicom_id,
+    w.size,
+    w.path,
+    regexp_replace(w.path, '^files/(.*)\.dcm$', 'files_' || w.size || '/\1.jpg') AS jpg_path,
+    w.file_size,
+    w.file_mtime_ns,
+    d.jpg_bytes,
+    d.jpg_sha256,
+    d.jpg_mtime_ns,
+    CASE
+        WHEN d.dicom_id IS NULL THEN 'new'
+        WHEN d.source_size IS DISTINCT FROM w.file_size
+             OR d.source_mtime_ns IS DISTINCT FROM w.file_mtime_ns THEN 'source changed'
+        WHEN d.params IS DISTINCT FROM params THEN 'parameters changed'
+        WHEN d.out_root IS DISTINCT FROM out_root THEN 'other output folder'
+        WHEN d.error IS NOT NULL THEN 'failed'
+        ELSE 'current'
+    END AS state
+FROM wanted AS w
+LEFT JOIN work.derivative AS d ON d.dicom_id = w.dicom_id AND d.size = w.size;
