@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
-from .convert.run import convert
+from .convert.derivatives import FULL_SIZE, Outputs
+from .convert.run import check_outputs, convert
 from .errors import CxrdbError
 from .executor import check_scheduler
 from .export import check_format, export_tables
@@ -42,6 +43,7 @@ class BuildResult(StageResult):
     strays: int
     failed_items: int
     seconds: float
+    copies: dict[int, int] | None = None  # size -> smaller copies listed (``--size``)
 
     def summary(self) -> dict[str, Any]:
         values: dict[str, Any] = {"release": self.release, "catalog": self.catalog, "images": self.images,
@@ -79,12 +81,14 @@ def build(
     scheduler: str | None = None,
     force: bool = False,
     verify: bool = False,
+    outputs: Outputs = FULL_SIZE,
     progress: Progress = no_progress,
 ) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
 
     Every argument is checked before any work; the release folder is locked for the run (a second build into it
-    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote.
+    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote. ``outputs``: the
+    smaller copies to make beside the full-size JPGs (``files_N/``), and whether to make full-size JPGs at all.
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
@@ -106,11 +110,12 @@ def build(
         raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
     with release_lock(out), Catalog.open(db) as cat:
         stray, folder = check_folder(cat, out, force)  # the one walk of the folder; kept current below
+        check_outputs(cat, out, outputs)
         cat.set_setting("release_root", str(out))
         claim(cat, out)
         ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
         converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
-                            progress=progress)
+                            outputs=outputs, progress=progress)
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
         split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
                               validate_patients=validate_patients)
@@ -125,7 +130,7 @@ def build(
         st = status(cat)
         write_readme(cat, out, written, st)
         record_extra(cat, out, "README")
-        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
+        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)], exported.derived.values())
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
     return BuildResult(
@@ -133,4 +138,5 @@ def build(
         jpgs=converted.converted + converted.up_to_date, converted_now=converted.converted,
         labeled_now=labeled.labeled, splits=split_summary.splits, files=written, files_in_sums=n_files,
         jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
-        seconds=round(time.perf_counter() - started, 1))
+        seconds=round(time.perf_counter() - started, 1),
+        copies={n: len(d.current) for n, d in exported.derived.items()} or None)

@@ -71,6 +71,13 @@ WorkersOpt = Annotated[
     int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: one per core).")
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+SizeOpt = Annotated[list[str] | None, typer.Option(
+    "--size", metavar="N", help="Also write a copy whose longer side is N px under OUT/files_N/ (no upscaling), "
+    "listed in IMAGE_FILENAMES_N; repeatable: --size 512 --size 224.")]
+QualityOpt = Annotated[str | None, typer.Option(
+    "--quality", metavar="Q", help="JPEG quality of the --size copies (default 95; the full-size JPG is always 95).")]
+FullSizeOpt = Annotated[bool, typer.Option(
+    "--full-size/--no-full-size", help="Write the published full-size JPGs (files/); off: only the --size copies.")]
 ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option(
     "--format", "-f", help="csv (the published .csv.gz files), parquet, or both.")]
 
@@ -175,28 +182,35 @@ def convert(
     retry_failed: Annotated[bool, typer.Option(help="Retry images that failed in an earlier run.")] = True,
     verify: VerifyOpt = False,
     force: ForceOpt = False,
+    size: SizeOpt = None,
+    quality: QualityOpt = None,
+    full_size: FullSizeOpt = True,
 ) -> None:
     """Convert every ingested DICOM to the published JPG (byte-identical); resumable, skips finished images.
 
-    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8
+    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8 --size 512 --size 224
     """
     from . import _console
     from .catalog import Catalog
+    from .convert.derivatives import parse_outputs
     from .convert.run import convert as run_convert
     from .executor import check_scheduler
     from .locks import release_lock
     from .manifest import check_folder
 
+    outputs = parse_outputs(size, quality, full_size)
     if scheduler:
         check_scheduler(scheduler)
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
         _, folder = check_folder(cat, out, force)
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                             source_url=source_url, verify=verify, folder=folder, progress=bar)
+                             source_url=source_url, verify=verify, folder=folder, outputs=outputs, progress=bar)
     _console.summary(f"convert → {out}", result.summary())
-    if result["failed"]:
-        _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")
+    failed = result["failed"] + (result.copies_failed or 0)
+    if failed:
+        copies = f" and {result.copies_failed} smaller copies" if result.copies_failed else ""
+        _console.error(f"{result['failed']} image(s){copies} failed: see `cxrdb status --db {db}`")
         if strict:
             raise typer.Exit(2)
 
@@ -501,6 +515,9 @@ def build(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the conversion.")] = None,
     force: Annotated[bool, typer.Option(help="Build into a folder that holds other files.")] = False,
     verify: VerifyOpt = False,
+    size: SizeOpt = None,
+    quality: QualityOpt = None,
+    full_size: FullSizeOpt = True,
 ) -> None:
     """Build the whole release in one resumable run: ingest, convert, label, split, export, checksums.
 
@@ -509,12 +526,15 @@ def build(
     from . import _console
     from .build import build as run_build
     from .build import default_catalog
+    from .convert.derivatives import parse_outputs
+
+    outputs = parse_outputs(size, quality, full_size)
 
     with _tracked(db or default_catalog(out.expanduser().resolve()), "build") as bar:
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
-                           verify=verify, progress=bar)
+                           verify=verify, outputs=outputs, progress=bar)
     _console.summary(f"build → {out}", result.summary())
 
 

@@ -11,6 +11,9 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+#: how a copy is made, as the release README states it
+RESIZE_TEXT = ("Each copy's longer side is N px, its shorter side round(short * N / long) (half to even, at least 1), "
+               "OpenCV INTER_AREA; an image whose longer side is N or less is not upscaled but kept at its own size")
 NOTE_SMALLER = "smaller than {size} px: kept at its own size {rows}x{columns}"
 
 

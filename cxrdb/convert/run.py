@@ -245,7 +245,8 @@ def convert(
     if outputs.full_size:
         cat.set_setting("jpg_root", str(out))
     cat.set_setting("convert_outputs", json.dumps({"full_size": outputs.full_size, "sizes": list(outputs.sizes),
-                                                   "params": outputs.params, "out_root": str(out)}))
+                                                   "quality": outputs.quality, "params": outputs.params,
+                                                   "out_root": str(out)}))
     claim(cat, out)
     progress("convert", 0, len(tasks))
     pending: list[dict[str, Any]] = []
