@@ -98,9 +98,9 @@ def _copies_section(cat: Catalog, files: dict[str, int]) -> list[str]:
               "full-size JPG.",
               f"derivative parameters: {outputs.get('params', '')}"]
     for n in sizes:
-        kept = cat.scalar("SELECT count(*) FILTER (WHERE d.note LIKE '%smaller than%') FROM release.derivative_filenames "
-                          "AS f JOIN work.derivative AS d USING (dicom_id, size) WHERE size = ? AND f.out_root = ?",
-                          [n, outputs.get("out_root")])
+        kept = cat.scalar("SELECT count(*) FILTER (WHERE greatest(d.rows, d.columns) < size) "
+                          "FROM release.derivative_filenames AS f JOIN work.derivative AS d USING (dicom_id, size) "
+                          "WHERE size = ? AND f.out_root = ?", [n, outputs.get("out_root")])
         lines.append(f"{folder_name(n)}/: {files[list_name(n)]} JPGs, longer side {n} px, listed in {list_name(n)} "
                      f"({kept} smaller than {n} px, kept at their own size)")
     return lines
