@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..contract import SIZED_FILES, SIZED_IMAGE_LIST
 from ..errors import CxrdbError
 from .resize import NOTE_SMALLER
 from .worker import PARAMS_FINGERPRINT
@@ -28,17 +29,17 @@ _INT = re.compile(r"[+-]?\d+")
 
 def folder_name(size: int) -> str:
     """The top folder of one size's JPGs: ``files_512``."""
-    return f"files_{size}"
+    return SIZED_FILES.format(size=size)
 
 
 def list_name(size: int) -> str:
     """The release's list of one size's JPGs: ``IMAGE_FILENAMES_512``."""
-    return f"IMAGE_FILENAMES_{size}"
+    return SIZED_IMAGE_LIST.format(size=size)
 
 
 def size_of_list(name: str) -> int | None:
     """``IMAGE_FILENAMES_512`` -> 512; None for any other name."""
-    m = re.fullmatch(r"IMAGE_FILENAMES_([1-9]\d*)", name)
+    m = re.fullmatch(re.escape(SIZED_IMAGE_LIST).replace(re.escape("{size}"), r"([1-9]\d*)"), name)
     return int(m.group(1)) if m else None
 
 
