@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
-from .convert.run import convert
+from .convert.derivatives import FULL_SIZE, Outputs
+from .convert.run import check_outputs, convert
 from .errors import CxrdbError
 from .executor import check_scheduler
 from .export import check_format, export_tables
@@ -46,6 +47,7 @@ class BuildResult(StageResult):
     seconds: float
     selected: Applied | None = None
     outside_selection: int = 0
+    copies: dict[int, int] | None = None  # size -> smaller copies listed (``--size``)
 
     def summary(self) -> dict[str, Any]:
         values: dict[str, Any] = {"release": self.release, "catalog": self.catalog, "images": self.images,
@@ -100,6 +102,7 @@ def build(
     verify: bool = False,
     selection: Selection | None = None,
     reports_only: bool = False,
+    outputs: Outputs = FULL_SIZE,
     progress: Progress = no_progress,
 ) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
@@ -109,6 +112,8 @@ def build(
     subset to convert, label and export (cxrdb/selection.py); the whole source is ingested and split either way.
     ``reports_only``: ``source`` is a reports tree (no DICOM is looked for): ingest, sections, labels and their
     files only.
+    ``outputs``: the smaller copies to make beside the full-size JPGs (``files_N/``), and whether to make full-size
+    JPGs at all.
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
@@ -137,6 +142,7 @@ def build(
             raise CxrdbError(f"catalog {db} holds {n_images} images: a reports-only build needs a catalog of its "
                              "own (--db NEW.duckdb)")
         stray, folder = check_folder(cat, out, force)  # the one walk of the folder; kept current below
+        check_outputs(cat, out, outputs)
         cat.set_setting("release_root", str(out))
         claim(cat, out)
         if reports_only:  # through the reports root of ingest, whatever form that root may take
@@ -152,7 +158,7 @@ def build(
             jpgs = converted_now = 0
         else:
             converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
-                                progress=progress)
+                                outputs=outputs, progress=progress)
             jpgs, converted_now = converted.converted + converted.up_to_date, converted.converted
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
         exported = export_tables(cat, out, fmt, folder)
@@ -166,7 +172,7 @@ def build(
         st = status(cat)
         write_readme(cat, out, written, st)
         record_extra(cat, out, "README")
-        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
+        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)], exported.derived.values())
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
         outside = outside_selection(cat, out, folder)
@@ -177,4 +183,4 @@ def build(
         labeled_now=labeled.labeled, splits=splits, files=written, files_in_sums=n_files,
         jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
         seconds=round(time.perf_counter() - started, 1), selected=None if selected.selection.empty else selected,
-        outside_selection=outside)
+        outside_selection=outside, copies={n: len(d.current) for n, d in exported.derived.items()} or None)

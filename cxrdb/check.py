@@ -12,6 +12,7 @@ from typing import Any
 
 from . import contract, fstree, sqlfiles
 from .catalog import Catalog
+from .convert.derivatives import folder_name, size_of_list
 from .convert.ondisk import sha256_file
 from .errors import CxrdbError
 from .executor import run_map
@@ -62,6 +63,7 @@ def verify_release(
     if not sums_path.is_file():
         raise CxrdbError(f"{out} has no {SUMS}")
     expected: dict[str, str] = {}
+    expected_sums = expected
     for n, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), start=1):
         digest, sep, rel = line.partition(" ")
         rel = rel.lstrip(" *")
@@ -103,7 +105,8 @@ def verify_release(
     sectioned = contract.SECTION_FILES[0]
     if (out / sectioned.name).is_file() and _plain_rows(out / sectioned.name)[:1] != [list(sectioned.columns)]:
         problems["bad header"].append(sectioned.name)
-    problems["inconsistent"] = _cross_check(out) + _check_sections(out, files)
+    problems["inconsistent"] = (_cross_check(out) + _check_sections(out, files)
+                                  + _check_copies(out, files, expected_sums))
     return {k: sorted(v) for k, v in problems.items()}
 
 
@@ -145,6 +148,31 @@ def _check_sections(out: Path, files: list[str]) -> list[str]:
         if numbers and labeled is not None:
             found += [f"{names[view]}: study {s} has no labeler text in {batched.name}"
                       for s in sorted(labeled, key=int) if not texts.get(int(s))]
+    return found
+
+
+def _check_copies(out: Path, files: list[str], sums: dict[str, str]) -> list[str]:
+    """Each IMAGE_FILENAMES_N (smaller copies, ``--size N``) names files under files_N/ that SHA256SUMS.txt lists
+    (so their bytes were just verified), the same images as the metadata; and every file under files_N/ is in it."""
+    found: list[str] = []
+    names = {t.view: t.file_name("csv.gz") for t in contract.TABLES}
+    metadata = _csv_column(out / names["release.metadata"], "dicom_id")
+    lists = {n: size_of_list(n) for n in files if "/" not in n and size_of_list(n) is not None}
+    for name, size in sorted(lists.items()):
+        try:
+            listed = [line for line in (out / name).read_text(encoding="utf-8").splitlines() if line]
+        except (OSError, UnicodeDecodeError):
+            found.append(f"{name}: unreadable")
+            continue
+        prefix = folder_name(size) + "/"
+        found += [f"{name}: {p} is not under {prefix}" for p in listed if not p.startswith(prefix)]
+        found += [f"{name}: {p} is not in {SUMS}" for p in listed if p.startswith(prefix) and p not in sums]
+        on_disk = {f for f in files if f.startswith(prefix)}
+        found += [f"{name}: {f} is not listed" for f in sorted(on_disk - set(listed))]
+        if metadata is not None:
+            stems = {Path(p).stem for p in listed}
+            found += [f"{name}: {d} of the metadata has no copy" for d in sorted(metadata - stems)]
+            found += [f"{name}: {d} is not in the metadata" for d in sorted(stems - metadata)]
     return found
 
 

@@ -83,6 +83,13 @@ ViewsOpt = Annotated[list[str] | None, typer.Option(
     help="Only images of these inferred views (analysis.image_view), e.g. PA,AP.")]
 SplitOpt = Annotated[list[str] | None, typer.Option(
     "--split", rich_help_panel=_SELECTION, help="Only images in this split: train, validate or test (or a list).")]
+SizeOpt = Annotated[list[str] | None, typer.Option(
+    "--size", metavar="N", help="Also write a copy whose longer side is N px under OUT/files_N/ (no upscaling), "
+    "listed in IMAGE_FILENAMES_N; repeatable: --size 512 --size 224.")]
+QualityOpt = Annotated[str | None, typer.Option(
+    "--quality", metavar="Q", help="JPEG quality of the --size copies (default 95; the full-size JPG is always 95).")]
+FullSizeOpt = Annotated[bool, typer.Option(
+    "--full-size/--no-full-size", help="Write the published full-size JPGs (files/); off: only the --size copies.")]
 ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option(
     "--format", "-f", help="csv (the published .csv.gz files), parquet, or both.")]
 
@@ -198,19 +205,24 @@ def convert(
     studies: StudiesOpt = None,
     views: ViewsOpt = None,
     split_of: SplitOpt = None,
+    size: SizeOpt = None,
+    quality: QualityOpt = None,
+    full_size: FullSizeOpt = True,
 ) -> None:
     """Convert every ingested DICOM to the published JPG (byte-identical); resumable, skips finished images.
 
-    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8
+    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8 --size 512 --size 224
     """
     from . import _console
     from .catalog import Catalog
+    from .convert.derivatives import parse_outputs
     from .convert.run import convert as run_convert
     from .executor import check_scheduler
     from .locks import release_lock
     from .manifest import check_folder
     from .selection import apply, selection_from_options
 
+    outputs = parse_outputs(size, quality, full_size)
     if scheduler:
         check_scheduler(scheduler)
     selection = selection_from_options(subjects, studies, views, split_of)
@@ -219,10 +231,12 @@ def convert(
         _, folder = check_folder(cat, out, force)
         selected = apply(cat, selection).summary()
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                             source_url=source_url, verify=verify, folder=folder, progress=bar)
+                             source_url=source_url, verify=verify, folder=folder, outputs=outputs, progress=bar)
     _console.summary(f"convert → {out}", {**selected, **result.summary()})
-    if result["failed"]:
-        _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")
+    failed = result["failed"] + (result.copies_failed or 0)
+    if failed:
+        copies = f" and {result.copies_failed} smaller copies" if result.copies_failed else ""
+        _console.error(f"{result['failed']} image(s){copies} failed: see `cxrdb status --db {db}`")
         if strict:
             raise typer.Exit(2)
 
@@ -541,6 +555,9 @@ def build(
     reports_only: Annotated[bool, typer.Option(
         "--reports-only", help="SOURCE is a reports tree (files/pNN/pNNNNNNNN/sNNNNNNNN.txt), no DICOM: build the "
         "label files and sections/ only.")] = False,
+    size: SizeOpt = None,
+    quality: QualityOpt = None,
+    full_size: FullSizeOpt = True,
 ) -> None:
     """Build the whole release in one resumable run: ingest, split, convert, label, export, checksums.
 
@@ -550,14 +567,18 @@ def build(
     from . import _console
     from .build import build as run_build
     from .build import default_catalog
+    from .convert.derivatives import parse_outputs
     from .selection import selection_from_options
+
+    outputs = parse_outputs(size, quality, full_size)
 
     selection = selection_from_options(subjects, studies, views, split_of)
     with _tracked(db or default_catalog(out.expanduser().resolve()), "build") as bar:
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
-                           verify=verify, selection=selection, reports_only=reports_only, progress=bar)
+                           verify=verify, selection=selection, reports_only=reports_only, outputs=outputs,
+                           progress=bar)
     _console.summary(f"build → {out}", result.summary())
 
 

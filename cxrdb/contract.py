@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from .labeling.config import OBSERVATIONS
 
 __all__ = ["EXTRAS", "IMAGE_FILENAMES", "IMAGE_LIST", "OBSERVATIONS", "RELEASE_FILES", "RELEASE_LABELERS",
-           "SECTIONS_DIR", "SECTION_FILES", "SUMS", "TABLES", "TEST_SET", "ReleaseFile", "bigquery_name",
-           "csv_headers", "is_release_file", "markdown_table", "table_files"]
+           "SECTIONS_DIR", "SECTION_FILES", "SIZED_FILES", "SIZED_IMAGE_LIST", "SUMS", "TABLES", "TEST_SET",
+           "ReleaseFile", "bigquery_name", "csv_headers", "is_release_file", "markdown_table", "table_files"]
 #: The labelers whose output a release publishes (one label file each); explicit variants are never published.
 RELEASE_LABELERS: tuple[str, ...] = ("chexpert", "negbio")
 
 SUMS = "SHA256SUMS.txt"
 IMAGE_FILENAMES = "IMAGE_FILENAMES"
+#: smaller copies (``--size N``): their folder and their list, N the longer side in pixels (see README)
+SIZED_FILES = "files_{size}"
+SIZED_IMAGE_LIST = IMAGE_FILENAMES + "_{size}"
 TEST_SET = "mimic-cxr-2.1.0-test-set-labeled.csv"
 #: build's own files beside the tables, listed in SHA256SUMS.txt when present
 EXTRAS: tuple[str, ...] = ("README", "LICENSE.txt", TEST_SET)

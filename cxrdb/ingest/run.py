@@ -176,7 +176,8 @@ def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], 
     if prune and (gone_images or gone_reports):
         ids = [d for d, _ in gone_images]
         _, jpgs = cat.query("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
-                            "(SELECT unnest(?))", [ids])
+                            "(SELECT unnest(?)) UNION ALL SELECT out_root, jpg_path FROM work.derivative "
+                            "WHERE jpg_path IS NOT NULL AND dicom_id IN (SELECT unnest(?))", [ids, ids])
         cat.prune(ids, [s for s, _ in gone_reports])
         for root, rel in jpgs:
             (Path(root) / rel).unlink(missing_ok=True)
