@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
-from .convert.run import convert
+from .convert.derivatives import FULL_SIZE, Outputs
+from .convert.run import check_outputs, convert
 from .errors import CxrdbError
 from .executor import check_scheduler
 from .export import check_format, export_tables
@@ -19,7 +20,9 @@ from .manifest import TEST_SET, check_folder, claim, own_extras, record_extra, s
 from .preflight import ingest_inputs, readable_file, writable_target
 from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
-from .split import read_published, read_test_studies, split
+from .selection import Applied, Selection, outside_selection
+from .selection import apply as apply_selection
+from .split import read_published, read_test_studies, split, split_counts
 from .status import status
 
 
@@ -42,19 +45,37 @@ class BuildResult(StageResult):
     strays: int
     failed_items: int
     seconds: float
+    selected: Applied | None = None
+    outside_selection: int = 0
+    copies: dict[int, int] | None = None  # size -> smaller copies listed (``--size``)
 
     def summary(self) -> dict[str, Any]:
         values: dict[str, Any] = {"release": self.release, "catalog": self.catalog, "images": self.images,
                                   "reports": self.reports, "jpgs": self.jpgs, "converted now": self.converted_now,
                                   "labeled now": self.labeled_now}
+        if self.selected is not None:
+            values.update(self.selected.summary())
         values.update({f"split {k}": v for k, v in self.splits.items()})
         values.update({name: f"{n} rows" for name, n in self.files.items()})
         values["files in SHA256SUMS.txt"] = self.files_in_sums
         if self.jpgs_left_out:
             values["JPGs left out (missing or changed on disk)"] = self.jpgs_left_out
+        if self.outside_selection:
+            values["JPGs outside the selection (kept on disk, not listed)"] = self.outside_selection
         if self.strays:
             values["stray files (not listed)"] = self.strays
         return {**values, "failed items": self.failed_items, "seconds": self.seconds}
+
+
+def _check_reports_only(reports: str | Path | None, published_split: str | Path | None,
+                        validate_patients: int | None, scheduler: str | None) -> None:
+    """Refuse the options a reports-only build has no use for (they concern images)."""
+    if reports is not None:
+        raise CxrdbError("--reports-only reads the reports from SOURCE: leave out --reports")
+    for given, option in ((published_split, "--published-split"), (validate_patients, "--validate-patients"),
+                          (scheduler, "--scheduler")):
+        if given is not None:
+            raise CxrdbError(f"{option} concerns images: a reports-only build has none (leave it out)")
 
 
 def default_catalog(out: Path) -> Path:
@@ -79,18 +100,30 @@ def build(
     scheduler: str | None = None,
     force: bool = False,
     verify: bool = False,
+    selection: Selection | None = None,
+    reports_only: bool = False,
+    outputs: Outputs = FULL_SIZE,
     progress: Progress = no_progress,
 ) -> BuildResult:
     """Build a whole MIMIC-CXR-JPG-style release from a source; re-running resumes and skips finished work.
 
     Every argument is checked before any work; the release folder is locked for the run (a second build into it
-    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote.
+    is refused); SHA256SUMS.txt lists exactly the intact JPGs and the files this build wrote. ``selection``: the
+    subset to convert, label and export (cxrdb/selection.py); the whole source is ingested and split either way.
+    ``reports_only``: ``source`` is a reports tree (no DICOM is looked for): ingest, sections, labels and their
+    files only.
+    ``outputs``: the smaller copies to make beside the full-size JPGs (``files_N/``), and whether to make full-size
+    JPGs at all.
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
     db = Path(db) if db is not None else default_catalog(out)
     check_format(fmt)
-    root = ingest_inputs(source, reports, overrides)
+    if reports_only:
+        _check_reports_only(reports, published_split, validate_patients, scheduler)
+        root = ingest_inputs(source, source, overrides, images=False)
+    else:
+        root = ingest_inputs(source, reports, overrides)
     for path, what in ((published_split, "--published-split file"), (test_set, "--test-set file"),
                        (license_file, "--license file")):
         readable_file(path, what)
@@ -105,15 +138,29 @@ def build(
     if out == root or root in out.parents:
         raise CxrdbError(f"release folder {out} is inside the source {root}: write it elsewhere")
     with release_lock(out), Catalog.open(db) as cat:
+        if reports_only and (n_images := cat.scalar("SELECT count(*) FROM raw.images")):
+            raise CxrdbError(f"catalog {db} holds {n_images} images: a reports-only build needs a catalog of its "
+                             "own (--db NEW.duckdb)")
         stray, folder = check_folder(cat, out, force)  # the one walk of the folder; kept current below
+        check_outputs(cat, out, outputs)
         cat.set_setting("release_root", str(out))
         claim(cat, out)
-        ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
-        converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
-                            progress=progress)
+        if reports_only:  # through the reports root of ingest, whatever form that root may take
+            ingested = ingest(cat, source, reports=source, overrides=overrides, images=False, workers=workers,
+                              progress=progress)
+            split_summary = None
+        else:
+            ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
+            split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
+                                  validate_patients=validate_patients)  # before the selection: it may pick by split
+        selected = apply_selection(cat, selection or Selection())
+        if reports_only:
+            jpgs = converted_now = 0
+        else:
+            converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
+                                outputs=outputs, progress=progress)
+            jpgs, converted_now = converted.converted + converted.up_to_date, converted.converted
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
-        split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
-                              validate_patients=validate_patients)
         exported = export_tables(cat, out, fmt, folder)
         written = exported.files
         if license_file is not None:
@@ -125,12 +172,15 @@ def build(
         st = status(cat)
         write_readme(cat, out, written, st)
         record_extra(cat, out, "README")
-        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)])
+        n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)], exported.derived.values())
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
+        outside = outside_selection(cat, out, folder)
+        splits = split_counts(cat) if split_summary is not None and split_summary.splits else {}
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,
-        jpgs=converted.converted + converted.up_to_date, converted_now=converted.converted,
-        labeled_now=labeled.labeled, splits=split_summary.splits, files=written, files_in_sums=n_files,
+        jpgs=jpgs, converted_now=converted_now,
+        labeled_now=labeled.labeled, splits=splits, files=written, files_in_sums=n_files,
         jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
-        seconds=round(time.perf_counter() - started, 1))
+        seconds=round(time.perf_counter() - started, 1), selected=None if selected.selection.empty else selected,
+        outside_selection=outside, copies={n: len(d.current) for n, d in exported.derived.items()} or None)

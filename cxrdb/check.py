@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from collections.abc import Callable
 from operator import itemgetter
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from . import contract, fstree, sqlfiles
 from .catalog import Catalog
+from .convert.derivatives import folder_name, size_of_list
 from .convert.ondisk import sha256_file
 from .errors import CxrdbError
 from .executor import run_map
@@ -61,6 +63,7 @@ def verify_release(
     if not sums_path.is_file():
         raise CxrdbError(f"{out} has no {SUMS}")
     expected: dict[str, str] = {}
+    expected_sums = expected
     for n, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), start=1):
         digest, sep, rel = line.partition(" ")
         rel = rel.lstrip(" *")
@@ -99,8 +102,78 @@ def verify_release(
         expected = [contract.bigquery_name(c) for c in table.columns]
         if "parquet" in table.formats and (out / name).is_file() and _parquet_columns(out / name) != expected:
             problems["bad header"].append(name)
-    problems["inconsistent"] = _cross_check(out)
+    sectioned = contract.SECTION_FILES[0]
+    if (out / sectioned.name).is_file() and _plain_rows(out / sectioned.name)[:1] != [list(sectioned.columns)]:
+        problems["bad header"].append(sectioned.name)
+    problems["inconsistent"] = (_cross_check(out) + _check_sections(out, files)
+                                  + _check_copies(out, files, expected_sums))
     return {k: sorted(v) for k, v in problems.items()}
+
+
+def _plain_rows(path: Path) -> list[list[str]]:
+    """The rows of a plain release CSV (a sections file); [] when unreadable."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _check_sections(out: Path, files: list[str]) -> list[str]:
+    """The labeler-input files agree with each other: batches numbered 00, 01, ... with exactly the batch size but
+    the last, rows of two fields starting ``s<digits>`` (no header), their bytes together are the whole file; and
+    every study of a label file has a text there."""
+    batched, whole = contract.SECTION_FILES[1], contract.SECTION_FILES[2]
+    numbers = sorted(n for f in files if (n := batched.batch_number(f)) is not None)
+    found: list[str] = []
+    if numbers != list(range(len(numbers))):
+        found.append(f"{batched.name}: numbered {', '.join(f'{n:02d}' for n in numbers)}, not 00 on without gaps")
+    joined = b""
+    texts: dict[int, str] = {}
+    for k in numbers:
+        name = batched.batch_name(k)
+        rows = _plain_rows(out / name)
+        if k != numbers[-1] and len(rows) != batched.batch_rows:  # the last may hold fewer
+            found.append(f"{name}: {len(rows)} rows, not {batched.batch_rows:,}")
+        bad = next((i for i, r in enumerate(rows, 1) if len(r) != 2 or not re.fullmatch(r"s[0-9]+", r[0])), None)
+        if bad is not None:
+            found.append(f"{name}: row {bad} is not 's<study_id>,<text>'")
+        texts.update((int(r[0][1:]), r[1]) for r in rows if len(r) == 2 and re.fullmatch(r"s[0-9]+", r[0]))
+        joined += (out / name).read_bytes() if (out / name).is_file() else b""
+    if (out / whole.name).is_file() and numbers and (out / whole.name).read_bytes() != joined:
+        found.append(f"{whole.name}: not the rows of the {batched.name} files, in order")
+    names = {t.view: t.file_name("csv.gz") for t in contract.TABLES}
+    for view in ("release.chexpert", "release.negbio"):
+        labeled = _csv_column(out / names[view], "study_id")
+        if numbers and labeled is not None:
+            found += [f"{names[view]}: study {s} has no labeler text in {batched.name}"
+                      for s in sorted(labeled, key=int) if not texts.get(int(s))]
+    return found
+
+
+def _check_copies(out: Path, files: list[str], sums: dict[str, str]) -> list[str]:
+    """Each IMAGE_FILENAMES_N (smaller copies, ``--size N``) names files under files_N/ that SHA256SUMS.txt lists
+    (so their bytes were just verified), the same images as the metadata; and every file under files_N/ is in it."""
+    found: list[str] = []
+    names = {t.view: t.file_name("csv.gz") for t in contract.TABLES}
+    metadata = _csv_column(out / names["release.metadata"], "dicom_id")
+    lists = {n: size_of_list(n) for n in files if "/" not in n and size_of_list(n) is not None}
+    for name, size in sorted(lists.items()):
+        try:
+            listed = [line for line in (out / name).read_text(encoding="utf-8").splitlines() if line]
+        except (OSError, UnicodeDecodeError):
+            found.append(f"{name}: unreadable")
+            continue
+        prefix = folder_name(size) + "/"
+        found += [f"{name}: {p} is not under {prefix}" for p in listed if not p.startswith(prefix)]
+        found += [f"{name}: {p} is not in {SUMS}" for p in listed if p.startswith(prefix) and p not in sums]
+        on_disk = {f for f in files if f.startswith(prefix)}
+        found += [f"{name}: {f} is not listed" for f in sorted(on_disk - set(listed))]
+        if metadata is not None:
+            stems = {Path(p).stem for p in listed}
+            found += [f"{name}: {d} of the metadata has no copy" for d in sorted(metadata - stems)]
+            found += [f"{name}: {d} is not in the metadata" for d in sorted(stems - metadata)]
+    return found
 
 
 def _csv_column(path: Path, column: str) -> set[str] | None:

@@ -71,6 +71,25 @@ WorkersOpt = Annotated[
     int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: one per core).")
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+_SELECTION = "Selection (a subset; default everything)"
+SubjectsOpt = Annotated[Path | None, typer.Option(
+    "--subjects", rich_help_panel=_SELECTION,
+    help="Only these patients: a file of subject ids, one a line, or a CSV with a subject_id column.")]
+StudiesOpt = Annotated[Path | None, typer.Option(
+    "--studies", rich_help_panel=_SELECTION,
+    help="Only these studies: a file of study ids, one a line, or a CSV with a study_id column.")]
+ViewsOpt = Annotated[list[str] | None, typer.Option(
+    "--views", rich_help_panel=_SELECTION,
+    help="Only images of these inferred views (analysis.image_view), e.g. PA,AP.")]
+SplitOpt = Annotated[list[str] | None, typer.Option(
+    "--split", rich_help_panel=_SELECTION, help="Only images in this split: train, validate or test (or a list).")]
+SizeOpt = Annotated[list[str] | None, typer.Option(
+    "--size", metavar="N", help="Also write a copy whose longer side is N px under OUT/files_N/ (no upscaling), "
+    "listed in IMAGE_FILENAMES_N; repeatable: --size 512 --size 224.")]
+QualityOpt = Annotated[str | None, typer.Option(
+    "--quality", metavar="Q", help="JPEG quality of the --size copies (default 95; the full-size JPG is always 95).")]
+FullSizeOpt = Annotated[bool, typer.Option(
+    "--full-size/--no-full-size", help="Write the published full-size JPGs (files/); off: only the --size copies.")]
 ReleaseFormatOpt = Annotated[ReleaseFormat, typer.Option(
     "--format", "-f", help="csv (the published .csv.gz files), parquet, or both.")]
 
@@ -138,8 +157,12 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to write into.")],
     fmt: ReleaseFormatOpt = ReleaseFormat.csv,
     force: ForceOpt = False,
+    subjects: SubjectsOpt = None,
+    studies: StudiesOpt = None,
+    views: ViewsOpt = None,
+    split_of: SplitOpt = None,
 ) -> None:
-    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES) from the release views.
+    """Write the release files (metadata, split, chexpert, negbio, IMAGE_FILENAMES, sections/) from the release views.
 
     Example: cxrdb export --db cxr.duckdb --out release/ --format both
     """
@@ -148,12 +171,15 @@ def export(
     from .export import export as run_export
     from .locks import release_lock
     from .manifest import check_folder
+    from .selection import apply, selection_from_options
 
+    selection = selection_from_options(subjects, studies, views, split_of)
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat:
         stray, folder = check_folder(cat, out, force)
+        selected = apply(cat, selection).summary()
         result = run_export(cat, out, fmt.value, folder)
-    values: dict[str, Any] = {name: f"{n} rows" for name, n in result.files.items()}
+    values: dict[str, Any] = {**selected, **{name: f"{n} rows" for name, n in result.files.items()}}
     values["files in SHA256SUMS.txt"] = result.listed
     if result.removed:
         values["removed (earlier export, not written now)"] = ", ".join(result.removed)
@@ -175,28 +201,42 @@ def convert(
     retry_failed: Annotated[bool, typer.Option(help="Retry images that failed in an earlier run.")] = True,
     verify: VerifyOpt = False,
     force: ForceOpt = False,
+    subjects: SubjectsOpt = None,
+    studies: StudiesOpt = None,
+    views: ViewsOpt = None,
+    split_of: SplitOpt = None,
+    size: SizeOpt = None,
+    quality: QualityOpt = None,
+    full_size: FullSizeOpt = True,
 ) -> None:
     """Convert every ingested DICOM to the published JPG (byte-identical); resumable, skips finished images.
 
-    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8
+    Example: cxrdb convert --db cxr.duckdb --out release/ -j 8 --size 512 --size 224
     """
     from . import _console
     from .catalog import Catalog
+    from .convert.derivatives import parse_outputs
     from .convert.run import convert as run_convert
     from .executor import check_scheduler
     from .locks import release_lock
     from .manifest import check_folder
+    from .selection import apply, selection_from_options
 
+    outputs = parse_outputs(size, quality, full_size)
     if scheduler:
         check_scheduler(scheduler)
+    selection = selection_from_options(subjects, studies, views, split_of)
     out = out.expanduser().resolve()
     with release_lock(out), Catalog.open(db) as cat, _tracked(db, "convert") as bar:
         _, folder = check_folder(cat, out, force)
+        selected = apply(cat, selection).summary()
         result = run_convert(cat, out, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
-                             source_url=source_url, verify=verify, folder=folder, progress=bar)
-    _console.summary(f"convert → {out}", result.summary())
-    if result["failed"]:
-        _console.error(f"{result['failed']} image(s) failed: see `cxrdb status --db {db}`")
+                             source_url=source_url, verify=verify, folder=folder, outputs=outputs, progress=bar)
+    _console.summary(f"convert → {out}", {**selected, **result.summary()})
+    failed = result["failed"] + (result.copies_failed or 0)
+    if failed:
+        copies = f" and {result.copies_failed} smaller copies" if result.copies_failed else ""
+        _console.error(f"{result['failed']} image(s){copies} failed: see `cxrdb status --db {db}`")
         if strict:
             raise typer.Exit(2)
 
@@ -208,6 +248,10 @@ def label(
         "--labeler", "-l", help="chexpert and/or negbio (repeat the option); default both. A "
         "'+alternatives' variant (chexpert+alternatives) is stored as its own labeler.")] = None,
     workers: WorkersOpt = None,
+    subjects: SubjectsOpt = None,
+    studies: StudiesOpt = None,
+    views: ViewsOpt = None,
+    split_of: SplitOpt = None,
 ) -> None:
     """Label every study's chosen section with the CheXpert and NegBio labelers; keeps the evidence.
 
@@ -217,10 +261,13 @@ def label(
     from .catalog import Catalog
     from .labeling.run import LABELERS
     from .labeling.run import label as run_label
+    from .selection import apply, selection_from_options
 
+    selection = selection_from_options(subjects, studies, views, split_of)
     with Catalog.open(db) as cat, _tracked(db, "label") as bar:
+        selected = apply(cat, selection).summary()
         result = run_label(cat, labeler or LABELERS, workers=workers, progress=bar)
-    _console.summary("label", result.summary())
+    _console.summary("label", {**selected, **result.summary()})
 
 
 @app.command("label-reports")
@@ -501,20 +548,37 @@ def build(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the conversion.")] = None,
     force: Annotated[bool, typer.Option(help="Build into a folder that holds other files.")] = False,
     verify: VerifyOpt = False,
+    subjects: SubjectsOpt = None,
+    studies: StudiesOpt = None,
+    views: ViewsOpt = None,
+    split_of: SplitOpt = None,
+    reports_only: Annotated[bool, typer.Option(
+        "--reports-only", help="SOURCE is a reports tree (files/pNN/pNNNNNNNN/sNNNNNNNN.txt), no DICOM: build the "
+        "label files and sections/ only.")] = False,
+    size: SizeOpt = None,
+    quality: QualityOpt = None,
+    full_size: FullSizeOpt = True,
 ) -> None:
-    """Build the whole release in one resumable run: ingest, convert, label, split, export, checksums.
+    """Build the whole release in one resumable run: ingest, split, convert, label, export, checksums.
 
     Example: cxrdb build /data/mimic-cxr --out mimic-cxr-jpg/ --published-split mimic-cxr-2.0.0-split.csv.gz
+    (reports alone: cxrdb build /data/mimic-cxr-reports --reports-only --out labels/)
     """
     from . import _console
     from .build import build as run_build
     from .build import default_catalog
+    from .convert.derivatives import parse_outputs
+    from .selection import selection_from_options
 
+    outputs = parse_outputs(size, quality, full_size)
+
+    selection = selection_from_options(subjects, studies, views, split_of)
     with _tracked(db or default_catalog(out.expanduser().resolve()), "build") as bar:
         result = run_build(source, out, db=db, reports=reports, overrides=overrides, published_split=published_split,
                            test_set=test_set, validate_patients=validate_patients, seed=seed,
                            license_file=license_file, fmt=fmt.value, workers=workers, scheduler=scheduler, force=force,
-                           verify=verify, progress=bar)
+                           verify=verify, selection=selection, reports_only=reports_only, outputs=outputs,
+                           progress=bar)
     _console.summary(f"build → {out}", result.summary())
 
 

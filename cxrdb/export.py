@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,11 @@ import pyarrow as pa
 
 from . import atomic, contract
 from .catalog import Catalog
+from .convert.derivatives import list_name
 from .convert.ondisk import OnDisk, sha256_file
 from .errors import CxrdbError
-from .manifest import ReleaseFolder, claim, listed_jpgs, own_extras, write_checksums
+from .export_sections import export_sections, remove_empty_folder, stale_batches
+from .manifest import ReleaseFolder, claim, folder_sizes, listed_derivatives, listed_jpgs, own_extras, write_checksums
 
 # what to write, under which names, once which stage has run: the release contract (cxrdb/contract.py)
 FORMATS = tuple(contract.FORMAT_CHOICES)
@@ -81,10 +83,10 @@ def export_parquet(cat: Catalog, view: str, path: Path) -> int:
     return table.num_rows
 
 
-def export_image_filenames(out: Path, jpgs: OnDisk) -> int:
-    """Write IMAGE_FILENAMES: the sorted relative paths of the intact JPGs."""
+def export_image_filenames(out: Path, jpgs: OnDisk, name: str = IMAGE_FILENAMES) -> int:
+    """Write IMAGE_FILENAMES (or one size's IMAGE_FILENAMES_N): the sorted relative paths of the intact JPGs."""
     paths = sorted(r["jpg_path"] for r in jpgs.current)
-    write_atomic(out / IMAGE_FILENAMES, "".join(f"{p}\n" for p in paths).encode("utf-8"))
+    write_atomic(out / name, "".join(f"{p}\n" for p in paths).encode("utf-8"))
     return len(paths)
 
 
@@ -130,12 +132,13 @@ def check_format(fmt: str) -> None:
 @dataclass
 class Exported:
     """What export wrote: rows per file, the intact JPGs it listed, and the JPGs it left out (missing or changed
-    on disk since they were converted)."""
+    on disk since they were converted); ``derived``: the same per size of smaller copies (``--size``)."""
 
     files: dict[str, int]
     jpgs: OnDisk
     removed: list[str]
     listed: int = 0  # lines of SHA256SUMS.txt, once export() wrote it
+    derived: dict[int, OnDisk] = field(default_factory=dict)
 
 
 def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: ReleaseFolder | None = None) -> Exported:
@@ -150,9 +153,11 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: Relea
     out = Path(out).expanduser().resolve()
     folder = folder or ReleaseFolder.read(out)
     jpgs = listed_jpgs(cat, out, folder)
-    if jpgs.stale:  # the tables would name images whose JPG is not there: write nothing
-        raise CxrdbError(f"{len(jpgs.stale)} JPG(s) under {out} are missing or changed since they were converted "
-                         f"(e.g. {jpgs.stale[0][0]['jpg_path']}): run `cxrdb convert` (or `build`) to write them "
+    derived = listed_derivatives(cat, out, folder)
+    stale = [*jpgs.stale, *(s for d in derived.values() for s in d.stale)]
+    if stale:  # the tables would name images whose JPG is not there: write nothing
+        raise CxrdbError(f"{len(stale)} JPG(s) under {out} are missing or changed since they were converted "
+                         f"(e.g. {stale[0][0]['jpg_path']}): run `cxrdb convert` (or `build`) to write them "
                          "again; nothing was exported")
     claim(cat, out)
     written: dict[str, int] = {}
@@ -166,16 +171,26 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: Relea
         written[IMAGE_FILENAMES] = export_image_filenames(out, jpgs)
         st = os.stat(out / IMAGE_FILENAMES)
         folder.wrote(IMAGE_FILENAMES, st.st_size, st.st_mtime_ns)
-    removed = [n for n in table_files() if n not in written and (out / n).is_file()]
+    for size, disk in derived.items():
+        if disk.current:
+            name = list_name(size)
+            written[name] = export_image_filenames(out, disk, name)
+            st = os.stat(out / name)
+            folder.wrote(name, st.st_size, st.st_mtime_ns)
+    written.update(export_sections(cat, out, folder))
+    lists = [list_name(n) for n in folder_sizes(cat, out)]  # a size whose copies all failed or went stale
+    removed = [n for n in [*table_files(), *lists] if n not in written and (out / n).is_file()]
+    removed += stale_batches(folder, written)
     for name in removed:
         (out / name).unlink()
         folder.wrote(name)
-    return Exported(written, jpgs, removed)
+    remove_empty_folder(out)
+    return Exported(written, jpgs, removed, derived=derived)
 
 
 def export(cat: Catalog, out: str | Path, fmt: str = "csv", folder: ReleaseFolder | None = None) -> Exported:
     """Write the release tables and SHA256SUMS.txt over exactly the files the release names."""
     out = Path(out).expanduser().resolve()
     result = export_tables(cat, out, fmt, folder)
-    listed = write_checksums(out, result.jpgs, [*result.files, *own_extras(cat, out)])
+    listed = write_checksums(out, result.jpgs, [*result.files, *own_extras(cat, out)], result.derived.values())
     return replace(result, listed=listed)

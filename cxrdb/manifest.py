@@ -4,17 +4,20 @@ the list does not name are strays (reported, and refused by build without --forc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import atomic, fstree
 from .catalog import Catalog
-from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET, table_files
+from .contract import EXTRAS, IMAGE_LIST, SUMS, TEST_SET, is_release_file, table_files
+from .convert.derivatives import list_name
 from .convert.ondisk import OnDisk, check_jpgs, sha256_file
 from .errors import CxrdbError
 
-__all__ = ["EXTRAS", "SUMS", "TEST_SET", "ReleaseFolder", "check_folder", "claim", "listed_jpgs", "own_extras",
-           "owns", "record_extra", "strays", "walk_release", "write_checksums"]
+__all__ = ["EXTRAS", "SUMS", "TEST_SET", "ReleaseFolder", "check_folder", "claim", "folder_sizes", "listed_derivatives",
+           "listed_jpgs", "own_extras", "owns", "record_extra", "set_folder_sizes", "strays", "walk_release",
+           "write_checksums"]
 
 
 def is_temp(name: str) -> bool:
@@ -81,6 +84,28 @@ def own_jpgs(cat: Catalog) -> set[str]:
     return {r[0] for r in rows}
 
 
+def folder_sizes(cat: Catalog, out: Path) -> tuple[int, ...]:
+    """The sizes of smaller copies (``--size``) this catalog writes into ``out``, largest first."""
+    recorded = cat.get_setting(f"derivative_sizes:{out}")
+    return tuple(json.loads(recorded)) if recorded else ()
+
+
+def set_folder_sizes(cat: Catalog, out: Path, sizes: Iterable[int]) -> None:
+    """Record the sizes written into ``out`` (before any is written: a killed run's files are then ours)."""
+    cat.set_setting(f"derivative_sizes:{out}", json.dumps(sorted(set(sizes), reverse=True)))
+
+
+def own_derivatives(cat: Catalog, out: Path) -> set[str]:
+    """Every smaller-copy path (``files_N/...``) and list (``IMAGE_FILENAMES_N``) this catalog writes or may have
+    written into ``out``, for the sizes recorded for it, selected or not; paths as ``plan.derivative_paths`` names
+    them."""
+    sizes = list(folder_sizes(cat, out))
+    if not sizes:
+        return set()
+    _, rows = cat.query("SELECT jpg_path FROM plan.derivative_paths(?)", [sizes])
+    return {r[0] for r in rows} | {list_name(n) for n in sizes}
+
+
 def record_extra(cat: Catalog, out: Path, name: str) -> None:
     """Record the sha256 of a file build just wrote beside the tables (README, LICENSE.txt, the test set)."""
     cat.set_setting(f"release_file:{out / name}", sha256_file(out / name))
@@ -106,8 +131,8 @@ def strays(cat: Catalog, out: Path, folder: ReleaseFolder | None = None) -> tupl
     files = folder.files()
     if not files:
         return [], folder.temps()
-    known = own_jpgs(cat) | set(table_files()) | {SUMS} | set(own_extras(cat, out))
-    return [f for f in files if f not in known], folder.temps()
+    known = own_jpgs(cat) | own_derivatives(cat, out) | set(table_files()) | {SUMS} | set(own_extras(cat, out))
+    return [f for f in files if f not in known and not is_release_file(f)], folder.temps()
 
 
 def check_folder(cat: Catalog, out: Path, force: bool) -> tuple[list[str], ReleaseFolder]:
@@ -146,10 +171,31 @@ def listed_jpgs(cat: Catalog, out: Path, folder: ReleaseFolder | None = None) ->
     return disk
 
 
-def write_checksums(out: Path, jpgs: OnDisk, files: Iterable[str]) -> int:
-    """Write SHA256SUMS.txt (``<sha256> <path>``, one space, as the published file) over the intact JPGs (their
-    recorded, just verified hashes) and ``files`` (hashed now), sorted by path; return the number of lines."""
-    digests = {r["jpg_path"]: r["jpg_sha256"] for r in jpgs.current}
+def listed_derivatives(cat: Catalog, out: Path, folder: ReleaseFolder | None = None) -> dict[int, OnDisk]:
+    """Per size, the smaller copies the release views name under ``out``, sorted into intact (listed) and stale
+    (not listed), as :func:`listed_jpgs` does for the full-size JPGs; sizes largest first."""
+    columns, rows = cat.query(
+        "SELECT f.dicom_id, f.size, f.jpg_path, d.jpg_bytes, d.jpg_sha256, d.jpg_mtime_ns "
+        "FROM release.derivative_filenames AS f JOIN work.derivative AS d USING (dicom_id, size) "
+        "WHERE f.out_root = ? ORDER BY f.size DESC, f.jpg_path", [str(out)])
+    folder = folder or ReleaseFolder.read(out)
+    by_size: dict[int, list[dict]] = {}
+    for r in rows:
+        row = dict(zip(columns, r, strict=True))
+        by_size.setdefault(row["size"], []).append(row)
+    found = {n: check_jpgs(out, items, folder.stat, key=("dicom_id", "size")) for n, items in by_size.items()}
+    rehashed = [r for disk in found.values() for r in disk.rehashed]
+    if rehashed and not cat.read_only:
+        with cat.transaction():
+            cat.update_columns("work.derivative", rehashed, on=("dicom_id", "size"))
+    return found
+
+
+def write_checksums(out: Path, jpgs: OnDisk, files: Iterable[str], derived: Iterable[OnDisk] = ()) -> int:
+    """Write SHA256SUMS.txt (``<sha256> <path>``, one space, as the published file) over the intact JPGs and
+    smaller copies (``derived``; their recorded, just verified hashes) and ``files`` (hashed now), sorted by path;
+    return the number of lines."""
+    digests = {r["jpg_path"]: r["jpg_sha256"] for disk in (jpgs, *derived) for r in disk.current}
     for rel in files:
         try:
             digests[rel] = sha256_file(out / rel)

@@ -37,15 +37,20 @@ def writable_target(path: str | Path, what: str) -> None:
         raise CxrdbError(f"{what} {path} cannot be created: {ancestor} is not writable")
 
 
-def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str | Path | None) -> Path:
+def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str | Path | None,
+                  images: bool = True) -> Path:
     """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder,
-    and a well-formed --overrides file. Returns the resolved source root."""
+    and a well-formed --overrides file. Returns the resolved source root. ``images=False`` (a reports-only
+    ingest): ``reports`` is the one root, and it must hold reports."""
     from .ingest.overrides import load_overrides
     from .source import check_source
 
-    root = check_source(source)
-    if reports is not None and not Path(reports).expanduser().is_dir():
-        raise CxrdbError(f"--reports folder {reports} is not a folder")
+    if images:
+        root = check_source(source)
+        if reports is not None and not Path(reports).expanduser().is_dir():
+            raise CxrdbError(f"--reports folder {reports} is not a folder")
+    else:  # the reports root is the one root
+        root = check_source(reports if reports is not None else source)
     if overrides is not None:
         readable_file(overrides, "--overrides file")
         load_overrides(overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import metadata
 from pathlib import Path
 
@@ -39,17 +40,32 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
     Holds no timestamps or machine paths, so two builds of the same source give the same bytes.
     """
     from .labeling.run import rules_fingerprint
+    from .selection import readme_lines as selection_lines
 
     st = st if st is not None else status(cat)
     lines = [
         "MIMIC-CXR-JPG-style release built by cxrdb",
         "=" * 43,
         "",
-        "Built from a MIMIC-CXR-style source (DICOM + reports) with cxrdb: DICOM -> JPG exactly as the published",
-        "MIMIC-CXR-JPG conversion (min-max to uint8 by truncation, MONOCHROME1 inverted, OpenCV histogram",
-        "equalisation, JPEG quality 95), report sections chosen as MIT-LCP's section parser, labels by cxrdb's",
-        "re-implementations of the CheXpert labeler and NegBio. See https://physionet.org/content/mimic-cxr-jpg/",
-        "for the layout and column meanings, which this release follows.",
+    ]
+    if cat.scalar("SELECT count(*) FROM raw.images"):
+        lines += [
+            "Built from a MIMIC-CXR-style source (DICOM + reports) with cxrdb: DICOM -> JPG exactly as the published",
+            "MIMIC-CXR-JPG conversion (min-max to uint8 by truncation, MONOCHROME1 inverted, OpenCV histogram",
+            "equalisation, JPEG quality 95), report sections chosen as MIT-LCP's section parser, labels by cxrdb's",
+            "re-implementations of the CheXpert labeler and NegBio. See https://physionet.org/content/mimic-cxr-jpg/",
+            "for the layout and column meanings, which this release follows.",
+        ]
+    else:
+        lines += [
+            "A reports-only build: made with cxrdb from a tree of MIMIC-CXR-style reports",
+            "(files/pNN/pNNNNNNNN/sNNNNNNNN.txt), without images. It holds the label files (every labeled study;",
+            "subject_id comes from the report's folder) and the report sections (sections/), and no metadata, split",
+            "or IMAGE_FILENAMES. Sections are chosen as MIT-LCP's section parser, labels by cxrdb's",
+            "re-implementations of the CheXpert labeler and NegBio. See https://physionet.org/content/mimic-cxr-jpg/",
+            "for the column meanings, which this release follows.",
+        ]
+    lines += [
         "",
         "Versions",
         "--------",
@@ -59,8 +75,10 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
     split_params = cat.get_setting("split_params")
     if split_params:
         lines += [f"split: {split_params}"]
+    lines += selection_lines(cat)
     lines += ["", "Files", "-----"]
     lines += [f"{name}: {n} rows" for name, n in sorted(files.items())]
+    lines += _copies_section(cat, files)
     _, splits = cat.query(
         "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM release.split "
         "GROUP BY split ORDER BY split")
@@ -77,6 +95,31 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
     if len(st.failures) > MAX_LISTED_FAILURES:
         lines.append(f"... and {len(st.failures) - MAX_LISTED_FAILURES} more (cxrdb status lists them all)")
     write_atomic(out / "README", ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _copies_section(cat: Catalog, files: dict[str, int]) -> list[str]:
+    """The README lines on the smaller copies (``--size``): where they are, how they were made, notes."""
+    from .convert.derivatives import folder_name, list_name, size_of_list
+    from .convert.resize import RESIZE_TEXT
+
+    sizes = sorted((n for n in map(size_of_list, files) if n is not None), reverse=True)
+    outputs = json.loads(cat.get_setting("convert_outputs") or "{}")
+    if not sizes and outputs.get("full_size", True):
+        return []
+    lines = ["", "Smaller copies", "--------------"]
+    if not outputs.get("full_size", True):
+        lines.append("Built with --no-full-size: no full-size JPGs (no files/, no IMAGE_FILENAMES); the metadata lists "
+                     "the images of the copies, Rows and Columns as in the DICOM.")
+    lines += [f"{RESIZE_TEXT}; JPEG quality {outputs.get('quality')}; made from the same equalized image as the "
+              "full-size JPG.",
+              f"derivative parameters: {outputs.get('params', '')}"]
+    for n in sizes:
+        kept = cat.scalar("SELECT count(*) FILTER (WHERE greatest(d.rows, d.columns) < size) "
+                          "FROM release.derivative_filenames AS f JOIN work.derivative AS d USING (dicom_id, size) "
+                          "WHERE size = ? AND f.out_root = ?", [n, outputs.get("out_root")])
+        lines.append(f"{folder_name(n)}/: {files[list_name(n)]} JPGs, longer side {n} px, listed in {list_name(n)} "
+                     f"({kept} smaller than {n} px, kept at their own size)")
+    return lines
 
 
 def copy_into(src: str | Path, out: Path, name: str) -> None:

@@ -42,6 +42,14 @@ class SplitResult(StageResult):
                 "published_not_in_catalog": self.published_not_in_catalog}
 
 
+def split_counts(cat: Catalog) -> dict[str, str]:
+    """Images, studies and patients per split, as the release lists them (the selection in force)."""
+    _, counts = cat.query(
+        "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM release.split "
+        "GROUP BY split ORDER BY split")
+    return {s: f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts}
+
+
 def patient_hash(seed: int, subject_id: int) -> float:
     """A uniform number in [0, 1) fixed by (seed, subject_id)."""
     digest = hashlib.sha256(f"{seed}:{subject_id}".encode()).digest()
@@ -159,10 +167,7 @@ def split(
     cat.set_setting("split_params", f"seed={seed} validate_fraction={validate_fraction} "
                     f"test_fraction={test_fraction} validate_patients={validate_patients} "
                     f"published={'yes' if published else 'no'} test_set={'yes' if test_set else 'no'}")
-    _, counts = cat.query(
-        "SELECT split, count(*), count(DISTINCT study_id), count(DISTINCT subject_id) FROM release.split "
-        "GROUP BY split ORDER BY split")
     return SplitResult(
-        splits={s: f"{i} images, {st} studies, {p} patients" for s, i, st, p in counts},
+        splits=split_counts(cat),
         published_assignments_kept=sum(1 for r in rows if r["origin"] == "published"),
         published_not_in_catalog=len(set(pub) - {r["dicom_id"] for r in rows}))

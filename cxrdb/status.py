@@ -3,6 +3,7 @@ same definitions of "current" and "pending" that convert and label use)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,14 @@ def _params(cat: Catalog, path_name: str) -> list[dict[str, Any]]:
     if path_name == "20_convert.sql":
         from .convert.worker import PARAMS_FINGERPRINT
 
+        if not _last_outputs(cat).get("full_size", True):  # the last conversion made only smaller copies
+            return []
         return [{"params": PARAMS_FINGERPRINT, "out_root": cat.get_setting("jpg_root")}]
+    if path_name == "25_derivatives.sql":
+        last = _last_outputs(cat)
+        if not last.get("sizes"):
+            return []
+        return [{"sizes": last["sizes"], "params": last["params"], "out_root": last["out_root"]}]
     if path_name == "30_label.sql":
         from .labeling.run import rules_fingerprint
 
@@ -36,6 +44,12 @@ def _params(cat: Catalog, path_name: str) -> list[dict[str, Any]]:
         names = list(RELEASE_LABELERS) + sorted({r[0] for r in ran} - set(RELEASE_LABELERS))
         return [{"labeler": n, "rules": rules_fingerprint(n)} for n in names]
     return [{}]
+
+
+def _last_outputs(cat: Catalog) -> dict[str, Any]:
+    """What the last conversion wrote (full_size, sizes, params, out_root; empty before any)."""
+    recorded = cat.get_setting("convert_outputs")
+    return json.loads(recorded) if recorded else {}
 
 
 def status(cat: Catalog) -> Status:

@@ -48,7 +48,9 @@ def test_every_published_file_with_exact_names_and_headers(built) -> None:
     out, _ = built[0]
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted([*HEADERS, "IMAGE_FILENAMES", "LICENSE.txt", "README", "SHA256SUMS.txt", "files",
-                            "mimic-cxr-2.1.0-test-set-labeled.csv"])
+                            "mimic-cxr-2.1.0-test-set-labeled.csv", "sections"])
+    assert sorted(p.name for p in (out / "sections").iterdir()) == [
+        "mimic_cxr_00.csv", "mimic_cxr_sectioned.csv", "mimic_cxr_sections.csv"]
     for name, header in HEADERS.items():
         with gzip.open(out / name, "rt", newline="") as fh:
             assert fh.readline() == header + "\n", name
@@ -156,7 +158,7 @@ def test_full_disk_leaves_no_half_written_release_file(tmp_path: Path, monkeypat
         with pytest.raises(CxrdbError, match="disk full"):
             export(cat, out)
     assert (out / "mimic-cxr-2.0.0-metadata.csv.gz").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-metadata.csv.gz"]
+    assert sorted(p.name for p in out.iterdir()) == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-metadata.csv.gz", "sections"]
 
 
 def test_check_verifies_a_release_and_finds_tampering(built, tmp_path: Path) -> None:

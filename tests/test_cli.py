@@ -35,8 +35,9 @@ def test_export_twice_is_byte_identical(catalog: Path, tmp_path: Path) -> None:
     for name in ("a", "b"):
         result = runner.invoke(app, ["export", "--db", str(catalog), "--out", str(tmp_path / name)])
         assert result.exit_code == 0, result.output
-    files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert files == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-metadata.csv.gz"]
+    files = sorted(p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-metadata.csv.gz", "sections/mimic_cxr_00.csv",
+                     "sections/mimic_cxr_sectioned.csv", "sections/mimic_cxr_sections.csv"]
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
 

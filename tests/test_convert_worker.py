@@ -25,7 +25,7 @@ REAL = sorted(DATA.glob("*.dcm"))
 DECODABLE = [p for p in REAL if "undecodable" not in p.name]
 KEYS = {
     "dicom_id", "ok", "error", "jpg_bytes", "jpg_sha256", "jpg_mtime_ns", "rows", "columns", "decoder", "note",
-    "t_read", "t_pixels", "t_encode", "t_write",
+    "t_read", "t_pixels", "t_encode", "t_write", "t_derive", "derivatives",
 }  # fmt: skip
 
 

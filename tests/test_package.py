@@ -56,3 +56,22 @@ def test_cxrdb_from_the_unpacked_wheel_builds_the_demo_outside_the_checkout(whee
     check = subprocess.run([sys.executable, "-m", "cxrdb", "check", "--db", "out/catalog.duckdb",
                             "--release", "out/release"], cwd=work, env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+
+
+def test_copies_from_the_unpacked_wheel_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    """`--size` needs nothing from the checkout: plan.derivatives and the release views ship in the wheel."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "cxrdb" / "sql" / "20_plan" / "derivatives.sql").is_file()
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    source = site / "cxrdb" / "demo_data" / "source"
+    run = subprocess.run([sys.executable, "-m", "cxrdb", "build", str(source), "--out", "out", "-j", "2",
+                          "--size", "128", "--no-full-size"], cwd=work, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    listed = (work / "out" / "IMAGE_FILENAMES_128").read_text().splitlines()
+    assert listed and all(p.startswith("files_128/") for p in listed) and not (work / "out" / "files").exists()
+    check = subprocess.run([sys.executable, "-m", "cxrdb", "check", "--db", "out.duckdb", "--release", "out"],
+                           cwd=work, env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]

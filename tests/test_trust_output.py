@@ -71,7 +71,7 @@ def test_export_parquet_writes_every_table(catalog: Path, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "pq").iterdir())
     assert names == ["SHA256SUMS.txt", "mimic-cxr-2.0.0-chexpert.parquet", "mimic-cxr-2.0.0-metadata.parquet",
-                     "mimic-cxr-2.0.0-negbio.parquet", "mimic-cxr-2.0.0-split.parquet"]
+                     "mimic-cxr-2.0.0-negbio.parquet", "mimic-cxr-2.0.0-split.parquet", "sections"]
     check = runner.invoke(app, ["check", "--release", str(tmp_path / "pq")])
     assert check.exit_code == 0, check.output
 

@@ -31,7 +31,7 @@ class OnDisk:
 
     current: list[dict[str, Any]] = field(default_factory=list)
     stale: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (row, 'missing' / 'changed on disk')
-    rehashed: list[dict[str, Any]] = field(default_factory=list)  # {dicom_id, jpg_mtime_ns}: same bytes, new mtime
+    rehashed: list[dict[str, Any]] = field(default_factory=list)  # {key..., jpg_mtime_ns}: same bytes, new mtime
 
 
 def stat_file(out: Path) -> Callable[[str], tuple[int, int] | None]:
@@ -48,11 +48,12 @@ def stat_file(out: Path) -> Callable[[str], tuple[int, int] | None]:
 
 
 def check_jpgs(out: Path, rows: Iterable[dict[str, Any]],
-               figures: Callable[[str], tuple[int, int] | None] | None = None, *, verify: bool = False) -> OnDisk:
-    """Sort rows (with ``dicom_id``, ``jpg_path``, ``jpg_bytes``, ``jpg_sha256``, ``jpg_mtime_ns``) by whether
-    the file under ``out`` is still the one recorded; ``verify`` hashes every file, whatever its mtime.
+               figures: Callable[[str], tuple[int, int] | None] | None = None, *, verify: bool = False,
+               key: tuple[str, ...] = ("dicom_id",)) -> OnDisk:
+    """Sort rows (with the ``key`` columns, ``jpg_path``, ``jpg_bytes``, ``jpg_sha256``, ``jpg_mtime_ns``) by
+    whether the file under ``out`` is still the one recorded; ``verify`` hashes every file, whatever its mtime.
     ``figures``: a file's (size, mtime_ns) as the caller has read them (a build's one walk of the folder);
-    stat'ed now when not given."""
+    stat'ed now when not given. ``key``: the row's grain (``dicom_id``; ``dicom_id, size`` for a smaller copy)."""
     result = OnDisk()
     figures = figures or stat_file(out)
     for row in rows:
@@ -74,7 +75,7 @@ def check_jpgs(out: Path, rows: Iterable[dict[str, Any]],
             if same:
                 result.current.append(row)
                 if mtime_ns != row["jpg_mtime_ns"]:
-                    result.rehashed.append({"dicom_id": row["dicom_id"], "jpg_mtime_ns": mtime_ns})
+                    result.rehashed.append({**{k: row[k] for k in key}, "jpg_mtime_ns": mtime_ns})
             else:
                 result.stale.append((row, "changed on disk"))
     return result

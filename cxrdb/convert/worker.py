@@ -24,6 +24,7 @@ from .decode import (
     warnings_note,
 )
 from .pixels import convert_pixels
+from .resize import encode, shrink
 
 
 def _libjpeg_version() -> str:
@@ -43,11 +44,15 @@ PARAMS_FINGERPRINT = f"jpg1:minmax-f64-trunc,inv-after,eqhist,q95;opencv-{cv2.__
 
 @dataclass(frozen=True)
 class ConvertTask:
-    """One image to convert: ``source`` DICOM path, ``dest`` absolute final .jpg path."""
+    """One image to convert: ``source`` DICOM path, ``dest`` absolute final .jpg path (written only when ``full``);
+    ``derivatives``: (size, absolute .jpg path) of each smaller copy to write, at JPEG ``quality``."""
 
     dicom_id: str
     source: str
     dest: str
+    full: bool = True
+    derivatives: tuple[tuple[int, str], ...] = ()
+    quality: int = 95
 
 
 _tuned = False
@@ -93,7 +98,13 @@ def lost_result(task: ConvertTask, reason: str) -> dict[str, Any]:
     """The failed result of a task that got none (its worker died): ``run_map``'s ``on_lost``."""
     res = _empty_result(task)
     res["error"] = reason
+    res["derivatives"] = [_derivative_result(size, reason) for size, _ in getattr(task, "derivatives", ())]
     return res
+
+
+def _derivative_result(size: int, error: str | None = None) -> dict[str, Any]:
+    return {"size": size, "ok": False, "error": error, "jpg_bytes": None, "jpg_sha256": None, "rows": None,
+            "columns": None, "note": None, "jpg_mtime_ns": None}
 
 
 def _empty_result(task: ConvertTask) -> dict[str, Any]:
@@ -112,6 +123,8 @@ def _empty_result(task: ConvertTask) -> dict[str, Any]:
         "t_pixels": 0.0,
         "t_encode": 0.0,
         "t_write": 0.0,
+        "t_derive": 0.0,
+        "derivatives": [],
     }
 
 
@@ -134,16 +147,20 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
         del dec, ds  # drop the source bytes before encoding: lower peak memory
         t2 = perf_counter()
         res["t_pixels"] = t2 - t1
-        ok, buf = cv2.imencode(".jpg", img)
-        if not ok:
-            raise RuntimeError("cv2.imencode failed")
-        t3 = perf_counter()
-        res["t_encode"] = t3 - t2
-        res["jpg_mtime_ns"] = write_atomic(task.dest, buf)  # read from the open file: the parent needs no stat
-        res["t_write"] = perf_counter() - t3
-        res["jpg_bytes"] = int(buf.size)
-        res["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
+        if task.full:
+            ok, buf = cv2.imencode(".jpg", img)
+            if not ok:
+                raise RuntimeError("cv2.imencode failed")
+            t3 = perf_counter()
+            res["t_encode"] = t3 - t2
+            res["jpg_mtime_ns"] = write_atomic(task.dest, buf)  # read from the open file: the parent needs no stat
+            res["t_write"] = perf_counter() - t3
+            res["jpg_bytes"] = int(buf.size)
+            res["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
         res["ok"] = True
+        t4 = perf_counter()
+        res["derivatives"] = [_derive(img, size, dest, task.quality) for size, dest in task.derivatives]
+        res["t_derive"] = perf_counter() - t4
     except (SourceError, UnsupportedImage, WriteError) as exc:
         res["error"] = one_line(exc)
     except UndecodableError as exc:
@@ -152,4 +169,26 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
         res["error"] = "out of memory"
     except Exception as exc:
         res["error"] = one_line(f"conversion failed: {type(exc).__name__}: {exc}")
+    if not res["ok"]:  # the image never got to its copies: each fails with its error
+        res["derivatives"] = [_derivative_result(size, res["error"]) for size, _ in task.derivatives]
     return res
+
+
+def _derive(img: Any, size: int, dest: str, quality: int) -> dict[str, Any]:
+    """Shrink, encode and write one copy of the equalized image; its result record (never raises)."""
+    out = _derivative_result(size)
+    try:
+        small, out["note"] = shrink(img, size)
+        out["rows"], out["columns"] = small.shape
+        buf = encode(small, quality)
+        out["jpg_mtime_ns"] = write_atomic(dest, buf)
+        out["jpg_bytes"] = int(buf.size)
+        out["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
+        out["ok"] = True
+    except WriteError as exc:
+        out["error"] = one_line(exc)
+    except MemoryError:
+        out["error"] = "out of memory"
+    except Exception as exc:
+        out["error"] = one_line(f"conversion failed: {type(exc).__name__}: {exc}")
+    return out

@@ -163,18 +163,21 @@ def _rechoose(cat: Catalog, study_ids: set[int], overrides: dict[int, Override])
         cat.update_columns("raw.reports", updates, on=("study_id",))
 
 
-def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool) -> dict[str, int]:
-    """Count (and with ``prune`` delete) catalog rows whose source file is gone."""
+def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool,
+             scanned_images: bool = True) -> dict[str, int]:
+    """Count (and with ``prune`` delete) catalog rows whose source file is gone (images only when they were
+    looked for)."""
     present_images = {f.rel_path for f in images}
     present_reports = {f.rel_path for f in reports}
     _, image_rows = cat.query("SELECT dicom_id, path FROM raw.images")
     _, report_rows = cat.query("SELECT study_id, path FROM raw.reports")
-    gone_images = [(d, p) for d, p in image_rows if p not in present_images]
+    gone_images = [(d, p) for d, p in image_rows if p not in present_images] if scanned_images else []
     gone_reports = [(s, p) for s, p in report_rows if p not in present_reports]
     if prune and (gone_images or gone_reports):
         ids = [d for d, _ in gone_images]
         _, jpgs = cat.query("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
-                            "(SELECT unnest(?))", [ids])
+                            "(SELECT unnest(?)) UNION ALL SELECT out_root, jpg_path FROM work.derivative "
+                            "WHERE jpg_path IS NOT NULL AND dicom_id IN (SELECT unnest(?))", [ids, ids])
         cat.prune(ids, [s for s, _ in gone_reports])
         for root, rel in jpgs:
             (Path(root) / rel).unlink(missing_ok=True)
@@ -190,18 +193,20 @@ def ingest(
     overrides: str | Path | None = None,
     workers: int | None = None,
     prune: bool = False,
+    images: bool = True,
     progress: Progress = no_progress,
 ) -> IngestResult:
     """Ingest DICOM headers and reports from ``source`` (reports from ``reports`` when given).
 
     Unchanged files (same size and mtime) are skipped; changed ones are re-read and replaced. Files the
     catalog knows but the source no longer has are counted, and with ``prune`` removed from the catalog
-    together with their JPGs and labels. Returns a summary of counts.
+    together with their JPGs and labels. ``images=False`` reads the reports only (``reports``, else
+    ``source``): no .dcm file is looked for. Returns a summary of counts.
     """
     started = time.perf_counter()
-    root = resolve_root(source)
-    report_root = resolve_root(reports) if reports is not None else root
-    listing = scan(root, reports=report_root == root)
+    report_root = resolve_root(reports) if reports is not None else resolve_root(source)
+    root = resolve_root(source) if images else report_root
+    listing = scan(root, images=images, reports=report_root == root)
     if report_root != root:
         extra = scan(report_root, images=False)
         listing.reports, listing.problems = extra.reports, listing.problems + extra.problems
@@ -228,7 +233,7 @@ def ingest(
     summary.update(_ingest_images(cat, root, listing.images, workers, progress))
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
     _rechoose(cat, recompute, override_map)
-    summary.update(_missing(cat, listing.images, listing.reports, prune))
+    summary.update(_missing(cat, listing.images, listing.reports, prune, images))
     core = {k: summary.pop(k) for k in ("images", "reports", "images_failed", "reports_failed")}
     return IngestResult(**core, other_problems=len(listing.problems), source_warnings=len(listing.warnings),
                         seconds=round(time.perf_counter() - started, 3), extra=summary)

@@ -7,7 +7,16 @@ CREATE TABLE IF NOT EXISTS meta.settings (
     value VARCHAR
 );
 
--- meta.view_rules: the lines of the data files in cxrdb/rules/views/ (the mappings analysis.image_view applies),
+-- meta.selection: the subset the last build / convert / label / export ran on (empty: everything); grain
+-- (kind, id, value). kind subject or study: one row per id (id); kind view or split: one row per value (value).
+-- Kinds combine with AND, rows of one kind with OR. Written whole by each command (cxrdb/selection.py).
+CREATE TABLE IF NOT EXISTS meta.selection (
+    kind VARCHAR NOT NULL CHECK (kind IN ('subject', 'study', 'view', 'split')),
+    id BIGINT,
+    value VARCHAR
+);
+
+-- meta.view_rules: the lines of the data files in cxrdb/rules/views/ (the mappings stg.image_view applies),
 -- loaded on a writable open whenever their sha256 (setting view_rules_sha256) changed; grain (file, line).
 CREATE TABLE IF NOT EXISTS meta.view_rules (
     file VARCHAR NOT NULL,               -- the file stem: view_position, view_code_meaning, procedure, portable

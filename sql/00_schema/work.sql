@@ -81,3 +81,24 @@ CREATE TABLE IF NOT EXISTS work.gold (
 -- Added after the first catalogs were written (kept re-runnable for them): the JPG's mtime when its sha256 was
 -- last confirmed, so a touched file is re-hashed before it counts as current.
 ALTER TABLE work.jpg ADD COLUMN IF NOT EXISTS jpg_mtime_ns BIGINT;
+
+-- work.derivative: one row per outcome of a smaller copy of an image's JPG (`--size N`); grain (dicom_id, size).
+-- Written only by the parent, in the same batches as work.jpg. Current while the source identity, the
+-- derivative fingerprint (full-size pipeline + resize method + quality) and the output folder still match.
+CREATE TABLE IF NOT EXISTS work.derivative (
+    dicom_id VARCHAR NOT NULL,
+    size INTEGER NOT NULL,               -- the longer side asked for, in pixels
+    jpg_path VARCHAR,                    -- relative to the output root: files_N/pNN/.../<dicom_id>.jpg
+    jpg_bytes BIGINT,
+    jpg_sha256 VARCHAR,
+    jpg_mtime_ns BIGINT,
+    rows INTEGER,                        -- the copy's height and width in pixels
+    columns INTEGER,
+    error VARCHAR,                       -- one line when this copy failed; NULL when fine
+    note VARCHAR,                        -- e.g. smaller than N px: kept at its own size
+    source_size BIGINT,
+    source_mtime_ns BIGINT,
+    params VARCHAR,                      -- derivative fingerprint, JPEG quality included
+    out_root VARCHAR,                    -- absolute output folder the copy was written under
+    PRIMARY KEY (dicom_id, size)
+);

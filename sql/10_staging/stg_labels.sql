@@ -1,7 +1,8 @@
--- stg.labels: one row per (labeler, study with labeler text and at least one released image); grain
--- (labeler, study_id); reads work.labels, stg.reports, stg.release_images. A report without a released image (none
--- in the source, or every one failed) is labeled in work.labels but never published: a label file names only
--- studies a user can load an image of.
+-- stg.labels: one row per (labeler, study with labeler text and at least one released image); grain (labeler,
+-- study_id); reads work.labels, stg.selected_studies, stg.release_images, raw.images. A report without a released
+-- image (none in the source, or every one failed) is labeled in work.labels but never published: a label file names
+-- only studies a user can load an image of. A reports-only catalog (no image ingested at all, `build
+-- --reports-only`) publishes every labeled study.
 -- The published column names; stg.labels_bq has the BigQuery ones.
 CREATE SCHEMA IF NOT EXISTS stg;
 
@@ -25,6 +26,7 @@ SELECT
     l."Pneumothorax",
     l."Support Devices"
 FROM work.labels AS l
-JOIN stg.reports AS r USING (study_id)
+JOIN stg.selected_studies AS r USING (study_id)
 WHERE r.labeler_text <> ''
-  AND EXISTS (SELECT 1 FROM stg.release_images AS i WHERE i.study_id = r.study_id);
+  AND (EXISTS (SELECT 1 FROM stg.release_images AS i WHERE i.study_id = r.study_id)
+       OR NOT EXISTS (SELECT 1 FROM raw.images));

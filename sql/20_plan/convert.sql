@@ -1,5 +1,6 @@
 -- plan.convert(params, out_root): where every readable image stands for conversion into out_root with the
--- parameter fingerprint params; grain dicom_id; reads raw.images, work.jpg. The one definition of "current":
+-- parameter fingerprint params; grain dicom_id; reads raw.images, stg.selected_images, work.jpg.
+-- Only the images the selection in force picks (meta.selection) are planned. The one definition of "current":
 -- convert, build and status all read it. state is current, failed (same inputs, failed before), or why the
 -- image must be (re)converted: new, source changed, parameters changed, other output folder. A current row
 -- still needs its JPG on disk to match (cxrdb/convert/ondisk.py checks size, mtime and sha256).
@@ -26,4 +27,5 @@ SELECT
     END AS state
 FROM raw.images AS i
 LEFT JOIN work.jpg AS j USING (dicom_id)
-WHERE i.error IS NULL;
+WHERE i.error IS NULL
+  AND i.dicom_id IN (SELECT s.dicom_id FROM stg.selected_images AS s);

@@ -1,5 +1,6 @@
 -- plan.labels(labeler, rules): where every study with labeler text stands for one labeler whose fingerprint is
--- rules; grain study_id; reads stg.reports, work.labels. The one definition of "current" for labeling: label and
+-- rules; grain study_id; reads stg.selected_studies, work.labels. Only the studies the selection in force
+-- picks are planned. The one definition of "current" for labeling: label and
 -- status both read it. state is current, or why the study must be (re)labeled: new, text changed, rules changed.
 CREATE SCHEMA IF NOT EXISTS plan;
 
@@ -14,6 +15,6 @@ SELECT
         WHEN l.rules <> p_rules THEN 'rules changed'
         ELSE 'current'
     END AS state
-FROM stg.reports AS r
+FROM stg.selected_studies AS r
 LEFT JOIN work.labels AS l ON l.study_id = r.study_id AND l.labeler = p_labeler
 WHERE r.labeler_text <> '';
