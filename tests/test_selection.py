@@ -195,3 +195,24 @@ def test_cli_refuses_a_selection_that_picks_nothing(builds, tmp_path) -> None:
     assert result.returncode == 1 and "cannot read selection file" in result.stderr
     assert not out.exists()  # refused before any work
 
+
+
+def test_views_select_by_the_inferred_view(builds, tmp_path) -> None:
+    work, _, _, _ = builds
+    import shutil
+
+    db = tmp_path / "views.duckdb"
+    shutil.copyfile(work / "full" / "release.duckdb", db)
+    from cxrdb.selection import apply
+
+    with Catalog.open(db) as cat:
+        _, views = cat.query("SELECT view, count(*) FROM analysis.image_view GROUP BY view ORDER BY view")
+        assert len(views) >= 2  # the real test headers hold more than one view
+        view = views[0][0]
+        applied = apply(cat, selection_from_options(views=[f" {view.lower()} ,"]))
+        expected = {r[0] for r in cat.query("SELECT dicom_id FROM analysis.image_view WHERE view = ?", [view])[1]}
+        picked = {r[0] for r in cat.query("SELECT dicom_id FROM stg.selected_images")[1]}
+        assert picked == expected and applied.images == len(expected)
+        with pytest.raises(CxrdbError, match="the selection picks nothing"):
+            apply(cat, selection_from_options(views=["NO SUCH VIEW"]))
+        assert {r[0] for r in cat.query("SELECT dicom_id FROM stg.selected_images")[1]} == expected  # kept
