@@ -38,14 +38,14 @@ def writable_target(path: str | Path, what: str) -> None:
 
 
 def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str | Path | None) -> Path:
-    """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder,
-    and a well-formed --overrides file. Returns the resolved source root."""
+    """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder
+    or archive, and a well-formed --overrides file. Returns the resolved source root."""
     from .ingest.overrides import load_overrides
-    from .source import check_source
+    from .source import check_source, reports_source
 
     root = check_source(source)
-    if reports is not None and not Path(reports).expanduser().is_dir():
-        raise CxrdbError(f"--reports folder {reports} is not a folder")
+    if reports is not None:
+        reports_source(reports)  # a folder holding files/, or an archive that opens
     if overrides is not None:
         readable_file(overrides, "--overrides file")
         load_overrides(overrides)
