@@ -2,9 +2,10 @@
 
 Nothing is unpacked to disk. :func:`open_archive` refuses, in one line, a file that cannot be opened as an
 archive at all; after that every member stands alone: a member that cannot be read (bad CRC-32, data that does
-not inflate, a tar that ends early, one larger than :data:`MAX_MEMBER_BYTES`) gives a one-line error for that
-member, never an exception. A zip is listed from its central directory and read member by member; a tar can only
-be read front to back, so listing it is one pass over the stream and reading its members a second one.
+not inflate, a tar that ends early) gives a one-line error starting "cannot read member" (the next ingest tries
+it again), one larger than :data:`MAX_MEMBER_BYTES` is not read; never an exception. A zip is listed from its
+central directory and read member by member; a tar can only be read front to back, so listing it is one pass
+over the stream and reading its members a second one.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ class TarArchive:
         except Exception as exc:
             reason = f"cannot read member from the tar: {_reason(exc)}"
         else:
-            reason = "member not found: the archive changed since it was listed"
+            reason = "cannot read member: the archive changed since it was listed"
         for i in wanted[pos:]:
             yield i, reason
 
@@ -209,12 +210,12 @@ class TarArchive:
         try:
             fh: IO[bytes] | None = tf.extractfile(info)
             if fh is None:
-                return "member has no data"
+                return "cannot read member: it has no data"
             data = fh.read()
         except Exception as exc:  # the stream ends or breaks inside this member
             return f"cannot read member from the tar: {_reason(exc)}"
         if len(data) != info.size:
-            return f"member is truncated ({len(data)} of {info.size} bytes)"
+            return f"cannot read member: it is truncated ({len(data)} of {info.size} bytes)"
         return data
 
 

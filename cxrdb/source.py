@@ -51,6 +51,7 @@ class SourceListing:
     reports: list[SourceFile]
     problems: list[tuple[str, str]]  # (rel_path, one-line reason): files that became no row
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (rel_path, one-line warning): rows kept
+    complete: bool = True  # False when an archive's listing stopped early (it is damaged): nothing may be pruned
 
 
 def resolve_root(path: str | Path) -> Path:
@@ -287,12 +288,17 @@ def _prefix(names: list[str]) -> str:
 def scan_archive(archive: Archive) -> SourceListing:
     """List the reports of an archive (no member is read). Members are checked as files are in a folder: a
     .txt member outside ``[folder/]files/pNN/pNNNNNNNN/sNNNNNNNN.txt``, not a regular file, a repeated name or
-    study is a problem; members beside files/ and other kinds of files are ignored."""
+    study is a problem (the first in name order is kept, as in a folder); members beside files/ and other kinds of
+    files are ignored."""
     listing = SourceListing([], [], [], [])
     members, problem = archive.members()
     if problem is not None:
         listing.problems.append((archive.path.name, problem))
-    txt = [(m, _member_name(m.name)) for m in members if _kind(_member_name(m.name)) == "txt"]
+        listing.complete = False
+    # in the order a folder walk would meet them (so the same study twice keeps the same copy as unpacked);
+    # the same name twice keeps archive order
+    txt = sorted(((m, _member_name(m.name)) for m in members if _kind(_member_name(m.name)) == "txt"),
+                 key=lambda mn: mn[1].split("/"))
     prefix = _prefix([n for m, n in txt if m.kind == "file"])
     where = f"{prefix}files/"
     seen_name: dict[str, str] = {}

@@ -64,9 +64,9 @@ Identity = tuple[int, "int | None", "int | None"]  # (size, mtime_ns, crc32): a 
 def _known(cat: Catalog, table: str) -> dict[str, Identity]:
     """path -> identity of the files a raw table already holds."""
     crc = "file_crc32" if table == "raw.reports" else "NULL"
-    _, rows = cat.query(  # a read whose worker died is retried
-        f"SELECT path, file_size, file_mtime_ns, {crc} FROM {table} "
-        "WHERE coalesce(error, '') NOT LIKE 'worker died%'")
+    _, rows = cat.query(  # a read whose worker died, or that could not get the bytes, is retried
+        f"SELECT path, file_size, file_mtime_ns, {crc} FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%' "
+        "AND coalesce(error, '') NOT LIKE 'cannot read%'")
     return {p: (s, m, c) for p, s, m, c in rows}
 
 
@@ -189,23 +189,27 @@ def _rechoose(cat: Catalog, study_ids: set[int], overrides: dict[int, Override])
         cat.update_columns("raw.reports", updates, on=("study_id",))
 
 
-def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool) -> dict[str, int]:
-    """Count (and with ``prune`` delete) catalog rows whose source file is gone."""
+def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool,
+             reports_complete: bool = True) -> dict[str, int]:
+    """Count (and with ``prune`` delete) catalog rows whose source file is gone; reports only when their listing
+    is complete (a damaged archive lists only the members before the damage)."""
     present_images = {f.rel_path for f in images}
     present_reports = {f.rel_path for f in reports}
     _, image_rows = cat.query("SELECT dicom_id, path FROM raw.images")
     _, report_rows = cat.query("SELECT study_id, path FROM raw.reports")
     gone_images = [(d, p) for d, p in image_rows if p not in present_images]
     gone_reports = [(s, p) for s, p in report_rows if p not in present_reports]
-    if prune and (gone_images or gone_reports):
+    pruned_reports = gone_reports if reports_complete else []
+    if prune and (gone_images or pruned_reports):
         ids = [d for d, _ in gone_images]
         _, jpgs = cat.query("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
                             "(SELECT unnest(?))", [ids])
-        cat.prune(ids, [s for s, _ in gone_reports])
+        cat.prune(ids, [s for s, _ in pruned_reports])
         for root, rel in jpgs:
             (Path(root) / rel).unlink(missing_ok=True)
     key = "pruned" if prune else "missing"
-    return {f"images_{key}": len(gone_images), f"reports_{key}": len(gone_reports)}
+    report_key = "pruned" if prune and reports_complete else "missing"
+    return {f"images_{key}": len(gone_images), f"reports_{report_key}": len(gone_reports)}
 
 
 def ingest(
@@ -233,6 +237,7 @@ def ingest(
         extra = scan(report_root, images=False) if isinstance(report_root, Path) else scan_archive(report_root)
         listing.reports, listing.problems = extra.reports, listing.problems + extra.problems
         listing.warnings += extra.warnings
+        listing.complete = extra.complete
     if not listing.images and not listing.reports:
         raise CxrdbError(f"source {source} has no images or reports under files/ (expected "
                          "files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm and .../sNNNNNNNN.txt)")
@@ -255,7 +260,7 @@ def ingest(
     summary.update(_ingest_images(cat, root, listing.images, workers, progress))
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
     _rechoose(cat, recompute, override_map)
-    summary.update(_missing(cat, listing.images, listing.reports, prune))
+    summary.update(_missing(cat, listing.images, listing.reports, prune, listing.complete))
     core = {k: summary.pop(k) for k in ("images", "reports", "images_failed", "reports_failed")}
     return IngestResult(**core, other_problems=len(listing.problems), source_warnings=len(listing.warnings),
                         seconds=round(time.perf_counter() - started, 3), extra=summary)
