@@ -285,6 +285,9 @@ def _prefix(names: list[str]) -> str:
     return min(counts, key=lambda k: (-counts[k], k)) if counts else ""
 
 
+_MACOS_FORKS = "__MACOSX/"  # what macOS's Archive Utility adds to a zip it makes: file metadata, not files
+
+
 def scan_archive(archive: Archive) -> SourceListing:
     """List the reports of an archive (no member is read). Members are checked as files are in a folder: a
     .txt member outside ``[folder/]files/pNN/pNNNNNNNN/sNNNNNNNN.txt``, not a regular file, a repeated name or
@@ -297,8 +300,8 @@ def scan_archive(archive: Archive) -> SourceListing:
         listing.complete = False
     # in the order a folder walk would meet them (so the same study twice keeps the same copy as unpacked);
     # the same name twice keeps archive order
-    txt = sorted(((m, _member_name(m.name)) for m in members if _kind(_member_name(m.name)) == "txt"),
-                 key=lambda mn: mn[1].split("/"))
+    txt = sorted(((m, _member_name(m.name)) for m in members if _kind(_member_name(m.name)) == "txt"
+                  and not m.name.startswith(_MACOS_FORKS)), key=lambda mn: mn[1].split("/"))
     prefix = _prefix([n for m, n in txt if m.kind == "file"])
     where = f"{prefix}files/"
     seen_name: dict[str, str] = {}

@@ -43,6 +43,28 @@ def write_zip(path: Path, entries: list[tuple[str, bytes]], method: int = zipfil
     return path
 
 
+class _Unseekable(io.RawIOBase):
+    """A file that cannot seek: zipfile then writes each member's sizes and CRC after it (a data descriptor)."""
+
+    def __init__(self, fh: io.BufferedWriter) -> None:
+        self._fh = fh
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self._fh.write(data)
+
+
+def write_streamed_zip(path: Path, entries: list[tuple[str, bytes]]) -> Path:
+    with open(path, "wb") as fh, zipfile.ZipFile(_Unseekable(fh), "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    with zipfile.ZipFile(path) as zf:
+        assert all(i.flag_bits & 0x08 for i in zf.infolist())  # the sizes are not in the local headers
+    return path
+
+
 def write_tar(path: Path, entries: list[tuple[str, bytes]], mode: str = "w:gz", mtime: int = 1_600_000_000) -> Path:
     with tarfile.open(path, mode) as tf:
         for name, data in entries:
@@ -77,6 +99,7 @@ ARCHIVES = {
     "zip": lambda d: write_zip(d / "mimic-cxr-reports.zip", ENTRIES),
     "zip-stored-one-folder": lambda d: write_zip(d / "r.zip", [(f"mimic-cxr-reports/{n}", b) for n, b in ENTRIES],
                                                  zipfile.ZIP_STORED),
+    "zip-streamed": lambda d: write_streamed_zip(d / "r.zip", ENTRIES),
     "zip-bzip2": lambda d: write_zip(d / "r.zip", ENTRIES, zipfile.ZIP_BZIP2),  # read through zipfile itself
     "tar.gz": lambda d: write_tar(d / "r.tar.gz", ENTRIES),
     "tgz-dot-slash": lambda d: write_tar(d / "r.tgz", [(f"./{n}", b) for n, b in ENTRIES]),
@@ -166,10 +189,10 @@ def test_tree_to_zip_rereads_everything_and_ends_with_the_same_rows_and_current_
 
 # --- bad input: the bad member first, the run goes on ----------------------------------------------------------
 
-def _corrupt_first_member(path: Path) -> None:
-    """Flip one byte of the first member's data (stored, so the bytes are its text): its CRC-32 fails."""
+def _corrupt_member(path: Path, name: str) -> None:
+    """Flip one byte of a member's data (stored, so the bytes are its text): its CRC-32 fails."""
     with zipfile.ZipFile(path) as zf:
-        info = zf.infolist()[0]
+        info = zf.getinfo(name)
     raw = bytearray(path.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     raw[start + 10] ^= 0x20
@@ -179,6 +202,7 @@ def _corrupt_first_member(path: Path) -> None:
 def test_bad_members_first_each_get_one_line_and_the_rest_is_read(tmp_path: Path) -> None:
     good = ENTRIES
     bad_first = [
+        ("__MACOSX/files/p10/p10000001/._s50000001.txt", b"\x00\x05\x16\x07"),  # macOS's metadata: ignored
         ("files/p10/p10000001/s50000001.txt", ENTRIES[0][1]),  # its byte is flipped below: bad CRC-32
         ("files/p10/p10000002/s50000002.txt", "caf\xe9 report".encode("latin-1")),  # not UTF-8
         ("files/p10/p10000003/s50000003.txt", b"x" * (MAX_MEMBER_BYTES + 1)),  # deflates to a few KB
@@ -196,7 +220,7 @@ def test_bad_members_first_each_get_one_line_and_the_rest_is_read(tmp_path: Path
     ]
     archive = write_zip(tmp_path / "r.zip", bad_first + [e for e in good if e[0] != good[1][0]],
                         zipfile.ZIP_STORED)
-    _corrupt_first_member(archive)
+    _corrupt_member(archive, STUDY)
     with Catalog.open(tmp_path / "c.duckdb") as cat:
         got = ingest(cat, images_root(tmp_path), reports=archive, workers=2)
         errors = dict(query(cat, "SELECT study_id, error FROM raw.reports WHERE error IS NOT NULL"))
@@ -287,7 +311,7 @@ def test_a_zip_member_that_failed_its_crc_is_read_again_once_the_zip_is_whole(tm
     images = images_root(tmp_path)
     archive = write_zip(tmp_path / "r.zip", ENTRIES, zipfile.ZIP_STORED)
     whole = archive.read_bytes()
-    _corrupt_first_member(archive)
+    _corrupt_member(archive, ENTRIES[0][0])
     with Catalog.open(tmp_path / "c.duckdb") as cat:
         assert ingest(cat, images, reports=archive, workers=1).reports_failed == 1
         archive.write_bytes(whole)  # same size and CRC-32 in the directory: only the error says to read it
