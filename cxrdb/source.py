@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fstree
+from .archive import SUFFIXES as ARCHIVE_SUFFIXES
 from .archive import Archive, looks_like_archive, open_archive
 from .errors import CxrdbError
 
@@ -252,7 +253,7 @@ def reports_source(path: str | Path) -> Path | Archive:
     in one line."""
     p = Path(path).expanduser()
     if p.is_dir():
-        if p.name.lower().endswith(SUFFIXES_SHOWN) and not (p / "files").is_dir() and p.name != "files":
+        if p.name.lower().endswith(ARCHIVE_SUFFIXES) and not (p / "files").is_dir() and p.name != "files":
             raise CxrdbError(f"--reports {path} is a folder named like an archive, and has no files/ folder")
         return resolve_root(p)
     if not p.exists():
@@ -260,9 +261,6 @@ def reports_source(path: str | Path) -> Path | Archive:
     if not p.is_file():
         raise CxrdbError(f"--reports {path} is neither a folder nor an archive file")
     return open_archive(p.resolve())
-
-
-SUFFIXES_SHOWN = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
 def _member_name(name: str) -> str:
