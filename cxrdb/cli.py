@@ -128,7 +128,8 @@ def ingest(
     source: Annotated[Path, typer.Argument(help="Folder holding files/pNN/pNNNNNNNN/sNNNNNNNN/...")],
     db: CatalogOpt,
     reports: Annotated[
-        Path | None, typer.Option(help="Separate root of the report files (files/.../sNNN.txt).")
+        Path | None, typer.Option(help="Separate root of the report files (files/.../sNNN.txt): a folder, "
+                                       "or a .zip / .tar.gz of it (read in place).")
     ] = None,
     overrides: Annotated[Path | None, typer.Option(help="CSV of per-study section overrides.")] = None,
     prune: Annotated[bool, typer.Option(
@@ -535,7 +536,8 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Release folder to build.")],
     db: Annotated[Path | None, typer.Option(
         "--db", envvar="CXRDB_CATALOG", help="Catalog file (default: OUT.duckdb beside the release).")] = None,
-    reports: Annotated[Path | None, typer.Option(help="Separate root of the report files.")] = None,
+    reports: Annotated[Path | None, typer.Option(
+        help="Separate root of the report files: a folder, or a .zip / .tar.gz of it (read in place).")] = None,
     overrides: Annotated[Path | None, typer.Option(help="CSV of per-study section overrides.")] = None,
     published_split: Annotated[Path | None, typer.Option(
         "--published-split", help="Published split file whose assignments are kept.")] = None,

@@ -39,18 +39,20 @@ def writable_target(path: str | Path, what: str) -> None:
 
 def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str | Path | None,
                   images: bool = True) -> Path:
-    """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder,
-    and a well-formed --overrides file. Returns the resolved source root. ``images=False`` (a reports-only
-    ingest): ``reports`` is the one root, and it must hold reports."""
+    """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder
+    or archive, and a well-formed --overrides file. Returns the resolved source root. ``images=False`` (a
+    reports-only ingest): ``reports`` is the one root, a folder that must hold reports or an archive."""
     from .ingest.overrides import load_overrides
-    from .source import check_source
+    from .source import check_source, reports_source
 
     if images:
         root = check_source(source)
-        if reports is not None and not Path(reports).expanduser().is_dir():
-            raise CxrdbError(f"--reports folder {reports} is not a folder")
+        if reports is not None:
+            reports_source(reports)  # a folder holding files/, or an archive that opens
     else:  # the reports root is the one root
-        root = check_source(reports if reports is not None else source)
+        one = reports if reports is not None else source
+        found = reports_source(one)
+        root = check_source(one) if isinstance(found, Path) else Path(one).expanduser().resolve()
     if overrides is not None:
         readable_file(overrides, "--overrides file")
         load_overrides(overrides)

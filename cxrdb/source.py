@@ -5,6 +5,9 @@ an image or report row is reported as a problem (not silently dropped): a path o
 is not a safe file-name token, a duplicate, a dangling symlink, a FIFO/socket/device, a folder named
 ``<id>.dcm``. Files that are neither .dcm nor .txt are ignored. A dicom_id that is a safe token but not MIMIC's
 own form (``MIMIC_DICOM_ID``) is kept, with a warning. Symlinks to real files and folders are followed.
+
+Reports may also come from an archive (:func:`scan_archive`: a zip or tar holding ``files/...``, or one folder
+holding it), listed from the archive's directory or headers; its members get the same checks.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fstree
+from .archive import SUFFIXES as ARCHIVE_SUFFIXES
+from .archive import Archive, looks_like_archive, open_archive
 from .errors import CxrdbError
 
 _GROUP = re.compile(r"p[0-9][0-9]")
@@ -34,7 +39,9 @@ class SourceFile:
     study_id: int
     dicom_id: str | None  # None for reports
     size: int
-    mtime_ns: int
+    mtime_ns: int | None  # None for a zip member
+    crc32: int | None = None  # a zip member's CRC-32 (with size, its identity); None for files and tar members
+    member: int | None = None  # an archive member's index in its archive; None for files
 
 
 @dataclass
@@ -45,11 +52,15 @@ class SourceListing:
     reports: list[SourceFile]
     problems: list[tuple[str, str]]  # (rel_path, one-line reason): files that became no row
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (rel_path, one-line warning): rows kept
+    complete: bool = True  # False when an archive's listing stopped early (it is damaged): nothing may be pruned
 
 
 def resolve_root(path: str | Path) -> Path:
     """Accept either the folder holding ``files/`` or the ``files`` folder itself."""
     root = Path(path).expanduser().resolve()
+    if looks_like_archive(root):
+        raise CxrdbError(f"source {path} is an archive: DICOMs are read from a folder only (unpack it; --reports "
+                         "may be a .zip or .tar.gz)")
     if not root.is_dir():
         raise CxrdbError(f"source {path} is not a folder")
     if (root / "files").is_dir():
@@ -235,3 +246,92 @@ def check_source(path: str | Path) -> Path:
     for _ in _walk(root, [], {"dcm", "txt"}):
         return root
     raise CxrdbError(f"source {path} has no .dcm or .txt files under files/: nothing to build")
+
+
+def reports_source(path: str | Path) -> Path | Archive:
+    """``--reports``: a folder (resolved as :func:`resolve_root` does) or an opened archive; refuses anything else
+    in one line."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        if p.name.lower().endswith(ARCHIVE_SUFFIXES) and not (p / "files").is_dir() and p.name != "files":
+            raise CxrdbError(f"--reports {path} is a folder named like an archive, and has no files/ folder")
+        return resolve_root(p)
+    if not p.exists():
+        raise CxrdbError(f"--reports {path} does not exist")
+    if not p.is_file():
+        raise CxrdbError(f"--reports {path} is neither a folder nor an archive file")
+    return open_archive(p.resolve())
+
+
+def _member_name(name: str) -> str:
+    """A member name as a path: leading './' and trailing '/' dropped."""
+    while name.startswith("./"):
+        name = name[2:]
+    return name.rstrip("/")
+
+
+def _prefix(names: list[str]) -> str:
+    """The folder the archive keeps files/ in: '' (files/ at the top) or one folder ('mimic-cxr-reports/'),
+    whichever holds the most .txt members; '' when none does."""
+    counts: dict[str, int] = {}
+    for name in names:
+        parts = name.split("/", 2)
+        if parts[0] == "files":
+            counts[""] = counts.get("", 0) + 1
+        elif len(parts) > 2 and parts[1] == "files":
+            counts[parts[0] + "/"] = counts.get(parts[0] + "/", 0) + 1
+    return min(counts, key=lambda k: (-counts[k], k)) if counts else ""
+
+
+_MACOS_FORKS = "__MACOSX/"  # what macOS's Archive Utility adds to a zip it makes: file metadata, not files
+
+
+def scan_archive(archive: Archive) -> SourceListing:
+    """List the reports of an archive (no member is read). Members are checked as files are in a folder: a
+    .txt member outside ``[folder/]files/pNN/pNNNNNNNN/sNNNNNNNN.txt``, not a regular file, a repeated name or
+    study is a problem (the first in name order is kept, as in a folder); members beside files/ and other kinds of
+    files are ignored."""
+    listing = SourceListing([], [], [], [])
+    members, problem = archive.members()
+    if problem is not None:
+        listing.problems.append((archive.path.name, problem))
+        listing.complete = False
+    # in the order a folder walk would meet them (so the same study twice keeps the same copy as unpacked);
+    # the same name twice keeps archive order
+    txt = sorted(((m, _member_name(m.name)) for m in members if _kind(_member_name(m.name)) == "txt"
+                  and not m.name.startswith(_MACOS_FORKS)), key=lambda mn: mn[1].split("/"))
+    prefix = _prefix([n for m, n in txt if m.kind == "file"])
+    where = f"{prefix}files/"
+    seen_name: dict[str, str] = {}
+    seen_study: dict[int, str] = {}
+    for m, name in txt:
+        shown = _printable(m.name)
+        if not name.startswith(where):
+            beside = "/" not in name or (prefix and name.startswith(prefix) and "/" not in name[len(prefix):])
+            if not beside:  # a file beside files/ is ignored, as in a folder
+                listing.problems.append((shown, f"member outside {where} (expected {where}pNN/pNNNNNNNN/"
+                                                "sNNNNNNNN.txt)"))
+            continue
+        if m.kind != "file":
+            what = "a folder, not a .txt file" if m.kind == "folder" else f"{m.kind}, not a regular file"
+            listing.problems.append((shown, what))
+            continue
+        rel = name[len(prefix):]
+        if not rel.endswith(".txt"):
+            listing.problems.append((shown, "extension must be lower-case .txt"))
+            continue
+        rel_ids = _ids(rel)
+        if isinstance(rel_ids, str):
+            listing.problems.append((shown, rel_ids))
+            continue
+        subject_id, study_id, _ = rel_ids
+        if rel in seen_name:
+            listing.problems.append((shown, "duplicate member: the archive holds this name more than once (the "
+                                            "first is read)"))
+            continue
+        if study_id in seen_study:
+            listing.problems.append((shown, f"duplicate study_id {study_id} (also {seen_study[study_id]})"))
+            continue
+        seen_name[rel] = seen_study[study_id] = shown
+        listing.reports.append(SourceFile(rel, subject_id, study_id, None, m.size, m.mtime_ns, m.crc32, m.index))
+    return listing

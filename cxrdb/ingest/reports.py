@@ -1,4 +1,4 @@
-"""Read one report file and section it: a pure function for any executor."""
+"""Read one report (a file, or an archive member's bytes) and section it: pure functions for any executor."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def lost_report(reason: str) -> dict[str, Any]:
 
 
 def read_report(task: tuple[str, Override | None]) -> dict[str, Any]:
-    """Read, decode and section one report. Never raises."""
+    """Read, decode and section one report file. Never raises."""
     path, override = task
     try:
         with open(path, "rb") as fh:
@@ -41,6 +41,14 @@ def read_report(task: tuple[str, Override | None]) -> dict[str, Any]:
         return {"error": "file vanished before it could be read", "sections": []}
     except OSError as exc:
         return {"error": f"cannot read report: {exc.strerror}", "sections": []}
+    return report_row(data, override)
+
+
+def report_row(data: bytes | str, override: Override | None) -> dict[str, Any]:
+    """Decode and section one report's bytes (an archive member's, say); a str is the one-line error of bytes
+    that could not be had, and becomes the row's error. Never raises."""
+    if isinstance(data, str):
+        return {"error": data, "sections": []}
     text, error = decode_report(data)
     if error is not None:
         return {"error": error, "text": text, "section": "", "labeler_text": "", "sections": []}

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from .. import fstree
+from ..archive import Archive
 from ..catalog import Catalog
 from ..errors import CxrdbError
 from ..executor import run_map
 from ..progress import Progress, StageResult, no_progress
 from ..sections import Override, choose_text, section_text
-from ..source import SourceFile, resolve_root, scan
+from ..source import SourceFile, reports_source, resolve_root, scan, scan_archive
 from .headers import lost_header, read_header
 from .overrides import load_overrides
-from .reports import lost_report, read_report
+from .reports import lost_report, read_report, report_row
 
 BATCH_ROWS = 2000  # rows per catalog transaction
 HEADER_TASK = 64  # headers per worker task
@@ -51,15 +53,25 @@ def _read_report_item(item: tuple[str, str, Override | None]) -> tuple[str, dict
     return rel, read_report((abs_path, override))
 
 
-def _known(cat: Catalog, table: str) -> dict[str, tuple[int, int]]:
-    """path -> (size, mtime) of the files a raw table already holds."""
-    _, rows = cat.query(  # a read whose worker died is retried
-        f"SELECT path, file_size, file_mtime_ns FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%'")
-    return {p: (s, m) for p, s, m in rows}
+def _report_bytes_item(item: tuple[str, bytes | str, Override | None]) -> tuple[str, dict[str, Any]]:
+    rel, data, override = item
+    return rel, report_row(data, override)
 
 
-def _changed(files: list[SourceFile], known: dict[str, tuple[int, int]]) -> tuple[list[SourceFile], int]:
-    todo = [f for f in files if known.get(f.rel_path) != (f.size, f.mtime_ns)]
+Identity = tuple[int, "int | None", "int | None"]  # (size, mtime_ns, crc32): a file's, a tar's or a zip's member
+
+
+def _known(cat: Catalog, table: str) -> dict[str, Identity]:
+    """path -> identity of the files a raw table already holds."""
+    crc = "file_crc32" if table == "raw.reports" else "NULL"
+    _, rows = cat.query(  # a read whose worker died, or that could not get the bytes, is retried
+        f"SELECT path, file_size, file_mtime_ns, {crc} FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%' "
+        "AND coalesce(error, '') NOT LIKE 'cannot read%'")
+    return {p: (s, m, c) for p, s, m, c in rows}
+
+
+def _changed(files: list[SourceFile], known: dict[str, Identity]) -> tuple[list[SourceFile], int]:
+    todo = [f for f in files if known.get(f.rel_path) != (f.size, f.mtime_ns, f.crc32)]
     return todo, len(files) - len(todo)
 
 
@@ -95,7 +107,16 @@ def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: i
             "images_updated": len(todo) - new, "images_unchanged": unchanged, "images_failed": failed}
 
 
-def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides: dict[int, Override],
+def _archive_items(archive: Archive, todo: list[SourceFile],
+                   overrides: dict[int, Override]) -> Iterator[tuple[str, bytes | str, Override | None]]:
+    """The members to read, each with its bytes (or its one-line error), read here in archive order."""
+    by_member = {f.member: f for f in todo}
+    for index, data in archive.read(by_member):
+        f = by_member[index]
+        yield f.rel_path, data, overrides.get(f.study_id)
+
+
+def _ingest_reports(cat: Catalog, root: Path | Archive, files: list[SourceFile], overrides: dict[int, Override],
                     workers: int | None, progress: Progress) -> dict[str, int]:
     known = _known(cat, "raw.reports")
     todo, unchanged = _changed(files, known)
@@ -104,13 +125,18 @@ def _ingest_reports(cat: Catalog, root: Path, files: list[SourceFile], overrides
     rows: list[dict[str, Any]] = []
     sections: list[dict[str, Any]] = []
     failed = 0
-    items = [(f.rel_path, str(root / f.rel_path), overrides.get(f.study_id)) for f in todo]
-    ahead = fstree.read_ahead(items, itemgetter(1), lead=READ_AHEAD)
-    for rel, row in run_map(_read_report_item, ahead, workers=workers, batch_size=REPORT_TASK,
-                            on_lost=lambda item, why: (item[0], lost_report(why))):
+    if isinstance(root, Path):
+        items = [(f.rel_path, str(root / f.rel_path), overrides.get(f.study_id)) for f in todo]
+        results = run_map(_read_report_item, fstree.read_ahead(items, itemgetter(1), lead=READ_AHEAD),
+                          workers=workers, batch_size=REPORT_TASK,
+                          on_lost=lambda item, why: (item[0], lost_report(why)))
+    else:  # the parent reads the members (a tar only front to back); the workers decode and section them
+        results = run_map(_report_bytes_item, _archive_items(root, todo, overrides), workers=workers,
+                          batch_size=REPORT_TASK, on_lost=lambda item, why: (item[0], lost_report(why)))
+    for rel, row in results:
         f = by_rel[rel]
         row.update(study_id=f.study_id, subject_id=f.subject_id, path=rel, file_size=f.size,
-                   file_mtime_ns=f.mtime_ns)
+                   file_mtime_ns=f.mtime_ns, file_crc32=f.crc32)
         failed += row["error"] is not None
         sections.extend({"study_id": f.study_id, "idx": i, "name": n, "start": s, "text": t}
                         for i, (n, s, t) in enumerate(row.pop("sections")))
@@ -164,25 +190,27 @@ def _rechoose(cat: Catalog, study_ids: set[int], overrides: dict[int, Override])
 
 
 def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], prune: bool,
-             scanned_images: bool = True) -> dict[str, int]:
-    """Count (and with ``prune`` delete) catalog rows whose source file is gone (images only when they were
-    looked for)."""
+             scanned_images: bool = True, reports_complete: bool = True) -> dict[str, int]:
+    """Count (and with ``prune`` delete) catalog rows whose source file is gone: images only when they were looked
+    for, reports only when their listing is complete (a damaged archive lists only the members before the damage)."""
     present_images = {f.rel_path for f in images}
     present_reports = {f.rel_path for f in reports}
     _, image_rows = cat.query("SELECT dicom_id, path FROM raw.images")
     _, report_rows = cat.query("SELECT study_id, path FROM raw.reports")
     gone_images = [(d, p) for d, p in image_rows if p not in present_images] if scanned_images else []
     gone_reports = [(s, p) for s, p in report_rows if p not in present_reports]
-    if prune and (gone_images or gone_reports):
+    pruned_reports = gone_reports if reports_complete else []
+    if prune and (gone_images or pruned_reports):
         ids = [d for d, _ in gone_images]
         _, jpgs = cat.query("SELECT out_root, jpg_path FROM work.jpg WHERE jpg_path IS NOT NULL AND dicom_id IN "
                             "(SELECT unnest(?)) UNION ALL SELECT out_root, jpg_path FROM work.derivative "
                             "WHERE jpg_path IS NOT NULL AND dicom_id IN (SELECT unnest(?))", [ids, ids])
-        cat.prune(ids, [s for s, _ in gone_reports])
+        cat.prune(ids, [s for s, _ in pruned_reports])
         for root, rel in jpgs:
             (Path(root) / rel).unlink(missing_ok=True)
     key = "pruned" if prune else "missing"
-    return {f"images_{key}": len(gone_images), f"reports_{key}": len(gone_reports)}
+    report_key = "pruned" if prune and reports_complete else "missing"
+    return {f"images_{key}": len(gone_images), f"reports_{report_key}": len(gone_reports)}
 
 
 def ingest(
@@ -198,24 +226,32 @@ def ingest(
 ) -> IngestResult:
     """Ingest DICOM headers and reports from ``source`` (reports from ``reports`` when given).
 
-    Unchanged files (same size and mtime) are skipped; changed ones are re-read and replaced. Files the
-    catalog knows but the source no longer has are counted, and with ``prune`` removed from the catalog
-    together with their JPGs and labels. ``images=False`` reads the reports only (``reports``, else
-    ``source``): no .dcm file is looked for. Returns a summary of counts.
+    ``reports`` may be a folder or a zip/tar archive of one, read in place. Unchanged files (same size and mtime;
+    an archive member: size and CRC-32 in a zip, size and mtime in a tar) are skipped; changed ones are re-read
+    and replaced. Files the catalog knows but the source no longer has are counted, and with ``prune`` removed
+    from the catalog together with their JPGs and labels. ``images=False`` reads the reports only (``reports``,
+    else ``source``, either a folder or an archive): no .dcm file is looked for. Returns a summary of counts.
     """
     started = time.perf_counter()
-    report_root = resolve_root(reports) if reports is not None else resolve_root(source)
-    root = resolve_root(source) if images else report_root
-    listing = scan(root, images=images, reports=report_root == root)
+    if images:
+        root = resolve_root(source)
+        report_root = reports_source(reports) if reports is not None else root  # a folder, or an archive
+    else:
+        root = report_root = reports_source(reports if reports is not None else source)
+    if images or isinstance(report_root, Path):
+        listing = scan(root, images=images, reports=report_root == root)
+    else:
+        listing = scan_archive(report_root)
     if report_root != root:
-        extra = scan(report_root, images=False)
+        extra = scan(report_root, images=False) if isinstance(report_root, Path) else scan_archive(report_root)
         listing.reports, listing.problems = extra.reports, listing.problems + extra.problems
         listing.warnings += extra.warnings
+        listing.complete = extra.complete
     if not listing.images and not listing.reports:
         raise CxrdbError(f"source {source} has no images or reports under files/ (expected "
                          "files/pNN/pNNNNNNNN/sNNNNNNNN/<dicom_id>.dcm and .../sNNNNNNNN.txt)")
-    cat.set_setting("source_root", str(root))
-    cat.set_setting("reports_root", str(report_root))
+    cat.set_setting("source_root", str(root if isinstance(root, Path) else root.path))
+    cat.set_setting("reports_root", str(report_root if isinstance(report_root, Path) else report_root.path))
 
     override_map: dict[int, Override] = {}
     recompute: set[int] = set()
@@ -233,7 +269,7 @@ def ingest(
     summary.update(_ingest_images(cat, root, listing.images, workers, progress))
     summary.update(_ingest_reports(cat, report_root, listing.reports, override_map, workers, progress))
     _rechoose(cat, recompute, override_map)
-    summary.update(_missing(cat, listing.images, listing.reports, prune, images))
+    summary.update(_missing(cat, listing.images, listing.reports, prune, images, listing.complete))
     core = {k: summary.pop(k) for k in ("images", "reports", "images_failed", "reports_failed")}
     return IngestResult(**core, other_problems=len(listing.problems), source_warnings=len(listing.warnings),
                         seconds=round(time.perf_counter() - started, 3), extra=summary)

@@ -91,3 +91,6 @@ CREATE TABLE IF NOT EXISTS raw.source_warnings (
 -- Added columns (catalogs made before them gain them here, empty).
 -- raw.images.note: what the header reader warned about (pydicom warnings, one line), NULL when nothing.
 ALTER TABLE raw.images ADD COLUMN IF NOT EXISTS note VARCHAR;
+-- raw.reports.file_crc32: a report read from a zip archive: its member's CRC-32, which with file_size is its
+-- identity (file_mtime_ns is NULL); NULL for a report file or a tar member (size and mtime).
+ALTER TABLE raw.reports ADD COLUMN IF NOT EXISTS file_crc32 BIGINT;
