@@ -18,13 +18,36 @@ MODULE_SCHEMAS: dict[str, str] = {"hosp": "mimiciv_hosp", "icu": "mimiciv_icu", 
 
 
 @dataclass(frozen=True)
+class ColumnSpec:
+    """One documented column: name, DuckDB type, the name MIMIC-IV v1 used (or None), whether it may be absent."""
+
+    name: str
+    type: str
+    older_name: str | None = None
+    optional: bool = False
+
+
+def _column(text: str) -> ColumnSpec:
+    optional = text.endswith("?")
+    parts = text.rstrip("?").split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise CxrdbError(f"cxrdb/mimiciv/tables.tsv: bad column {text!r}")
+    return ColumnSpec(parts[0], parts[1], parts[2] if len(parts) == 3 else None, optional)
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One MIMIC-IV table: its module folder, name, whether it is imported, and its columns in file order."""
 
     module: str
     name: str
     imported: bool
-    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
+    specs: tuple[ColumnSpec, ...]
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        """(name, DuckDB type) of every column, in file order."""
+        return tuple((c.name, c.type) for c in self.specs)
 
     @property
     def schema(self) -> str:
@@ -36,9 +59,6 @@ class TableSpec:
         """``mimiciv_hosp.admissions``."""
         return f"{self.schema}.{self.name}"
 
-    def type_of(self, column: str) -> str | None:
-        """The documented type of a column, or None when the table has no such column."""
-        return dict(self.columns).get(column)
 
 
 def _rows(name: str) -> list[list[str]]:
@@ -54,8 +74,7 @@ def tables() -> dict[tuple[str, str], TableSpec]:
     for module, name, imported, columns in _rows("tables.tsv"):
         if module not in MODULE_SCHEMAS or imported not in ("yes", "no"):
             raise CxrdbError(f"cxrdb/mimiciv/tables.tsv: bad row for {module}/{name}")
-        cols = tuple(tuple(c.split(":", 1)) for c in columns.split(","))
-        out[(module, name)] = TableSpec(module, name, imported == "yes", cols)  # type: ignore[arg-type]
+        out[(module, name)] = TableSpec(module, name, imported == "yes", tuple(map(_column, columns.split(","))))
     return out
 
 
