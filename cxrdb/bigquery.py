@@ -256,5 +256,14 @@ def unnest_offset_from_zero(node: exp.Expression) -> exp.Expression:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=value.copy()))
 
 
-TRANSFORMS = (map_tables, unnest_offset_from_zero, format_to_printf, substr_positions, array_agg_limit,
+def parse_time_once(node: exp.Expression) -> exp.Expression:
+    """``PARSE_TIME(fmt, s)`` → ``CAST(STRPTIME(s, fmt) AS TIME)``: sqlglot's own translation shifts an array
+    index inside ``s`` twice (``SPLIT(t, '.')[OFFSET(0)]`` became ``[2]``, the fraction instead of HHMMSS)."""
+    if not isinstance(node, exp.ParseTime) or not isinstance(node.args.get("format"), exp.Literal):
+        return node
+    strptime = exp.Anonymous(this="STRPTIME", expressions=[node.this.copy(), node.args["format"].copy()])
+    return exp.cast(strptime, exp.DataType.build("TIME"))
+
+
+TRANSFORMS = (map_tables, parse_time_once, unnest_offset_from_zero, format_to_printf, substr_positions, array_agg_limit,
               dayofweek_from_one, numeric_precision, safe_prefix)

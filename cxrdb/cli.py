@@ -533,11 +533,14 @@ def demo(
     Example: cxrdb demo --out demo-out
     """
     from . import _console
-    from .demo import run_demo
+    from .demo import demo_links, run_demo
 
     with _console.progress_bars() as bar:
         result = run_demo(out, workers=workers, progress=bar)
     _console.summary(f"demo → {out}", result)
+    if (out / "catalog.duckdb").is_file():
+        columns, rows = demo_links(out / "catalog.duckdb")
+        _console.rows(columns, rows, title="studies linked to the generated MIMIC-IV (analysis.study_admission)")
 
 
 attach_app = typer.Typer(no_args_is_help=True, help="Attach other datasets to the catalog (MIMIC-IV).")

@@ -3,7 +3,7 @@
 -- age_at_study = anchor_age + (year of the study - anchor_year): anchor_year is the patient's shifted year in
 -- which they were anchor_age (MIMIC-IV caps anchor_age at 91 for patients over 89). in_mimic_iv is false (and
 -- the patient columns NULL) when the patient is not in the attached patients table, or nothing is attached.
--- died_before_study: dod is before the study's date (shifted dates: a data error or an image read after death).
+-- died_before_study: dod is before the study's date (false when no dod; NULL when the patient is unknown).
 CREATE SCHEMA IF NOT EXISTS analysis;
 
 CREATE OR REPLACE VIEW analysis.study_patient AS
@@ -18,6 +18,7 @@ SELECT
     p.anchor_year_group,
     p.anchor_age + (year(s.study_datetime) - p.anchor_year) AS age_at_study,
     p.dod,
-    p.dod < CAST(s.study_datetime AS DATE) AS died_before_study
+    CASE WHEN p.subject_id IS NOT NULL THEN coalesce(p.dod < CAST(s.study_datetime AS DATE), false) END
+        AS died_before_study
 FROM analysis.study_datetime AS s
 LEFT JOIN mimiciv_hosp.patients AS p ON p.subject_id = s.subject_id;
