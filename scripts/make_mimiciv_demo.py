@@ -113,7 +113,7 @@ def generate(times: dict[int, tuple[int, datetime | None]]) -> Data:
         by_subject.setdefault(subject, []).append((when, study))
     t = {s: sorted((w for w, _ in v if w is not None)) for s, v in by_subject.items()}
     d = Data()
-    s1, s2, s3, s4, s5, s6, s7, s8 = sorted(by_subject)
+    s1, s2, s3, s4, s5, _s6, s7, s8 = sorted(by_subject)  # _s6: not in MIMIC-IV
     # s1: first times inside an admission with an ICU stay; the last one 1 minute BEFORE an admittime, no ED stay
     d.patient(s1, "F", 60, t[s1][0].year)
     a = d.admission(s1, t[s1][0] - 4 * H, t[s1][0] + 96 * H, dx=(("J189", 10), ("I509", 10)))

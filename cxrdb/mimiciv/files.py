@@ -139,6 +139,6 @@ def inspect_file(module: str, table: str, path: Path) -> TableFile:
         size, mtime = stat.st_size, stat.st_mtime_ns
         select = select_sql(spec, path, file_format, header_columns(path, file_format))
         return TableFile(module, table, str(path), file_format, size, mtime, imported, select)
-    except Exception as exc:  # noqa: BLE001 - an unreadable file is recorded against its table, never raised
+    except Exception as exc:  # an unreadable file is recorded against its table, never raised
         return TableFile(module, table, str(path), file_format, size, mtime, imported, None,
                          f"{module}/{path.name}: {one_line(exc, 300)}")
