@@ -7,6 +7,7 @@ wrong and map the project's datasets onto local schemas. Plain DuckDB SQL passes
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 
 import sqlglot
 from sqlglot import exp
@@ -23,6 +24,10 @@ DATASETS: dict[str, str] = {
 }
 
 DIALECTS = ("auto", "bigquery", "duckdb")
+
+#: ``mimic_iv=`` of :func:`to_duckdb` when no catalog says what is attached: every MIMIC-IV name is mapped.
+ANY_VERSION = "any"
+_MIMIC_IV: ContextVar[str | None] = ContextVar("mimic_iv", default=ANY_VERSION)
 
 # Comments, string literals and quoted identifiers, so that detection never looks inside a string or comment.
 _LEXEME = re.compile(
@@ -49,17 +54,29 @@ def detect_dialect(sql: str) -> str:
     return "bigquery" if _PROJECT_WORD.search(sql, pos) else "duckdb"
 
 
-def to_duckdb(sql: str, dialect: str = "auto") -> str:
-    """The DuckDB SQL to run for ``sql`` written in ``dialect`` (auto: see :func:`detect_dialect`)."""
+def to_duckdb(sql: str, dialect: str = "auto", *, mimic_iv: str | None = ANY_VERSION) -> str:
+    """The DuckDB SQL to run for ``sql`` written in ``dialect`` (auto: see :func:`detect_dialect`).
+
+    ``mimic_iv`` is the catalog's attached MIMIC-IV version ('3.1'; '' unknown; None: nothing attached, so a
+    MIMIC-IV name is refused); versioned names of another version are refused.
+    """
     if dialect not in DIALECTS:
         raise CxrdbError(f"unknown dialect {dialect!r}: use {', '.join(DIALECTS)}")
     if dialect == "auto":
         dialect = detect_dialect(sql)
-    return translate_bigquery(sql) if dialect == "bigquery" else sql
+    return translate_bigquery(sql, mimic_iv=mimic_iv) if dialect == "bigquery" else sql
 
 
-def translate_bigquery(sql: str) -> str:
+def translate_bigquery(sql: str, *, mimic_iv: str | None = ANY_VERSION) -> str:
     """Translate BigQuery SQL to DuckDB SQL (every statement); errors are one-line CxrdbErrors."""
+    token = _MIMIC_IV.set(mimic_iv)
+    try:
+        return _translate(sql)
+    finally:
+        _MIMIC_IV.reset(token)
+
+
+def _translate(sql: str) -> str:
     try:
         trees = sqlglot.parse(sql, read="bigquery")
     except SqlglotError as exc:
@@ -97,22 +114,41 @@ def _rewrite_tree(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _local_dataset(dataset: str) -> str | None:
+    """The local schema of a BigQuery dataset: :data:`DATASETS`, or MIMIC-IV's names (cxrdb/mimiciv/datasets.tsv)."""
+    if dataset in DATASETS:
+        return DATASETS[dataset]
+    from .mimiciv.schema import local_schema
+
+    version = _MIMIC_IV.get()
+    schema = local_schema(dataset, None if version in (ANY_VERSION, None, "") else version)
+    if schema is not None and version is None:
+        raise CxrdbError(f"{dataset}: no MIMIC-IV is attached to this catalog "
+                         "(run `cxrdb attach mimic-iv DIR --db CATALOG` first)")
+    return schema
+
+
 def map_tables(node: exp.Expression) -> exp.Expression:
-    """``physionet-data.mimic_cxr.x`` (any quoting) → ``mimic_cxr.x``, per :data:`DATASETS`."""
+    """``physionet-data.mimic_cxr.x`` (any quoting) → ``mimic_cxr.x``, per :data:`DATASETS`; MIMIC-IV's datasets
+    (``mimiciv_3_1_hosp.x``, ``mimic_core.x``…) → their local schemas."""
     if not isinstance(node, exp.Table):
         return node
     catalog, dataset = node.catalog, node.db
     if catalog.lower() == PROJECT:
-        if dataset not in DATASETS:
+        local = _local_dataset(dataset)
+        if local is None:
             known = ", ".join(f"{PROJECT}.{d}" for d in DATASETS)
-            raise CxrdbError(f"{PROJECT}.{dataset} is not in this catalog (it has {known})")
+            raise CxrdbError(f"{PROJECT}.{dataset} is not in this catalog (it has {known} and, when attached, "
+                             "MIMIC-IV's mimiciv_hosp, mimiciv_icu, mimiciv_ed, mimiciv_<version>_*, mimic_core...)")
         node = node.copy()
         node.set("catalog", None)
-        node.set("db", exp.to_identifier(DATASETS[dataset]))
+        node.set("db", exp.to_identifier(local))
         node.set("this", exp.to_identifier(node.name))  # unquoted when it is a plain name
-    elif not catalog and dataset in DATASETS and DATASETS[dataset] != dataset:
-        node = node.copy()
-        node.set("db", exp.to_identifier(DATASETS[dataset]))
+    elif not catalog and dataset:
+        local = _local_dataset(dataset)
+        if local is not None and local != dataset:
+            node = node.copy()
+            node.set("db", exp.to_identifier(local))
     return node
 
 
@@ -220,5 +256,14 @@ def unnest_offset_from_zero(node: exp.Expression) -> exp.Expression:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=value.copy()))
 
 
-TRANSFORMS = (map_tables, unnest_offset_from_zero, format_to_printf, substr_positions, array_agg_limit,
+def parse_time_once(node: exp.Expression) -> exp.Expression:
+    """``PARSE_TIME(fmt, s)`` → ``CAST(STRPTIME(s, fmt) AS TIME)``: sqlglot's own translation shifts an array
+    index inside ``s`` twice (``SPLIT(t, '.')[OFFSET(0)]`` became ``[2]``, the fraction instead of HHMMSS)."""
+    if not isinstance(node, exp.ParseTime) or not isinstance(node.args.get("format"), exp.Literal):
+        return node
+    strptime = exp.Anonymous(this="STRPTIME", expressions=[node.this.copy(), node.args["format"].copy()])
+    return exp.cast(strptime, exp.DataType.build("TIME"))
+
+
+TRANSFORMS = (map_tables, parse_time_once, unnest_offset_from_zero, format_to_printf, substr_positions, array_agg_limit,
               dayofweek_from_one, numeric_precision, safe_prefix)

@@ -235,6 +235,31 @@ class Catalog:
         with self.transaction():
             self._con.execute(sqlfiles.read("writes/drop_orphan_labels.sql"))
 
+    def replace_from_select(self, table: str, select: str) -> int:
+        """Make the rows of ``select`` (which may read files) the whole content of ``table``, in one transaction;
+        return the row count. A failure leaves the table as it was and raises a one-line CxrdbError."""
+        try:
+            with self.transaction():
+                self._con.execute(f"DELETE FROM {table}")
+                self._con.execute(f"INSERT INTO {table} BY NAME {select}")
+                return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        except duckdb.Error as exc:
+            raise CxrdbError(one_line(exc, 300)) from None
+
+    def create_view(self, view: str, select: str) -> None:
+        """``CREATE OR REPLACE VIEW view AS select``, checked by binding it once (a failure leaves no view)."""
+        try:
+            with self.transaction():
+                self._con.execute(f"CREATE OR REPLACE VIEW {view} AS {select}")
+                self._con.execute(f"SELECT * FROM {view} LIMIT 0")
+        except duckdb.Error as exc:
+            raise CxrdbError(one_line(exc, 300)) from None
+
+    def drop_view(self, view: str) -> None:
+        """Remove a view if it exists."""
+        with self.transaction():
+            self._con.execute(f"DROP VIEW IF EXISTS {view}")
+
     def arrow_schema(self, table: str) -> pa.Schema:
         """The Arrow schema of a catalog table: its columns, in order, with their types."""
         if table not in self._schemas:

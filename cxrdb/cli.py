@@ -519,12 +519,16 @@ def status(db: CatalogOpt, fmt: FormatOpt = OutputFormat.table) -> None:
     if fmt == "json":
         import json
 
-        typer.echo(json.dumps({"stages": result.stages, "failures": result.failures}, indent=1, default=str))
+        typer.echo(json.dumps({"stages": result.stages, "failures": result.failures,
+                               "mimic_iv": result.mimic_iv}, indent=1, default=str))
         return
-    from .status import FAILURE_COLUMNS, STAGE_COLUMNS
+    from .status import FAILURE_COLUMNS, MIMIC_IV_COLUMNS, STAGE_COLUMNS
 
     stage_cols = list(STAGE_COLUMNS)
     _console.rows(stage_cols, [[s[c] for c in stage_cols] for s in result.stages], fmt, title="stages")
+    if result.mimic_iv:
+        cols = list(MIMIC_IV_COLUMNS)
+        _console.rows(cols, [[t[c] for c in cols] for t in result.mimic_iv], fmt, title=result.mimic_iv_title)
     if result.failures:
         cols = list(FAILURE_COLUMNS)
         _console.rows(cols, [[f[c] for c in cols] for f in result.failures], fmt, title="failures")
@@ -595,11 +599,52 @@ def demo(
     Example: cxrdb demo --out demo-out
     """
     from . import _console
-    from .demo import run_demo
+    from .demo import demo_links, run_demo
 
     with _console.progress_bars() as bar:
         result = run_demo(out, workers=workers, progress=bar)
     _console.summary(f"demo → {out}", result)
+    if (out / "catalog.duckdb").is_file():
+        columns, rows = demo_links(out / "catalog.duckdb")
+        _console.rows(columns, rows, title="studies linked to the generated MIMIC-IV (analysis.study_admission)")
+
+
+attach_app = typer.Typer(no_args_is_help=True, help="Attach other datasets to the catalog (MIMIC-IV).")
+app.add_typer(attach_app, name="attach")
+
+
+@attach_app.command("mimic-iv")
+def attach_mimic_iv(
+    root: Annotated[Path, typer.Argument(
+        metavar="DIR", help="MIMIC-IV as PhysioNet ships it: hosp/*.csv.gz, icu/*.csv.gz, optionally ed/*.csv.gz "
+        "(MIMIC-IV-ED); or the same tables as .parquet.")],
+    db: CatalogOpt,
+    version: Annotated[str | None, typer.Option(
+        help="The MIMIC-IV version (default: from DIR's name, mimic-iv-3.1 or .../mimiciv/3.1).")] = None,
+    tolerance_minutes: Annotated[int | None, typer.Option(
+        help="How long before admittime a study still links to that admission (default 360).")] = None,
+) -> None:
+    """Import MIMIC-IV's linking tables into the catalog and make every other table a view over its file.
+
+    The tables answer to their BigQuery names in `cxrdb sql` (mimiciv_hosp, mimiciv_3_1_icu, mimic_core, ...);
+    analysis.study_admission / study_icu_stay / study_patient link every study to them. Re-running with the
+    same files changes nothing.
+
+    Example: cxrdb attach mimic-iv physionet.org/files/mimiciv/3.1 --db cxr.duckdb
+    """
+    from . import _console
+    from .catalog import Catalog
+    from .mimiciv.attach import attach_mimic_iv as run_attach
+    from .mimiciv.attach import mimic_iv_root
+
+    mimic_iv_root(root)
+    with Catalog.open(db) as cat, _tracked(db, "attach") as bar:
+        result = run_attach(cat, root, version=version, tolerance_minutes=tolerance_minutes, progress=bar)
+    summary = result.summary()
+    errors = summary.pop("errors")
+    _console.summary("attach mimic-iv", summary)
+    for line in errors:
+        _console.error(line)
 
 
 def _describe_failure(exc: BaseException) -> str:

@@ -134,6 +134,18 @@ def _list_literal(values: Sequence[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
+def _mimic_iv(con: duckdb.DuckDBPyConnection) -> tuple[str | None, list[str]]:
+    """(attached MIMIC-IV version: None when nothing is attached, '' when unknown; the files its views read)."""
+    try:
+        paths = [r[0] for r in con.execute(
+            "SELECT path FROM meta.mimic_iv_files WHERE kind = 'view' AND error IS NULL ORDER BY path").fetchall()]
+        attached = con.execute("SELECT count(*) FROM meta.mimic_iv_files").fetchone()[0] > 0
+        row = con.execute("SELECT value FROM meta.settings WHERE key = 'mimic_iv_version'").fetchone()
+    except duckdb.CatalogException:  # a catalog made before `cxrdb attach` existed
+        return None, []
+    return ((row[0] if row else "") if attached else None), paths
+
+
 class QueryConnection:
     """A sandboxed, read-only connection to one catalog. Use :func:`open_query` as a context manager."""
 
@@ -164,6 +176,8 @@ class QueryConnection:
             quoted = str(self.path.resolve()).replace("'", "''")
             con.execute(f"ATTACH '{quoted}' AS cxrdb (READ_ONLY)")
             con.execute("USE cxrdb")
+            self.mimic_iv_version, views = _mimic_iv(con)
+            files = files + [p for p in views if p not in files]  # attached files its views read, and no others
             if folders:
                 con.execute(f"SET allowed_directories = {_list_literal(folders)}")
             if files:
@@ -221,8 +235,8 @@ def run_query(db: str | Path, sql: str, *, allow: Iterable[str | Path] = (),
     """What ``cxrdb sql`` does: translate ``sql`` from ``dialect`` (see :mod:`cxrdb.bigquery`), run it sandboxed."""
     from .bigquery import detect_dialect, to_duckdb
 
-    duck = to_duckdb(sql, dialect)
     with open_query(db, allow=allow) as conn:
+        duck = to_duckdb(sql, dialect, mimic_iv=conn.mimic_iv_version)
         try:
             return conn.query(duck)
         except CxrdbError as exc:

@@ -19,7 +19,8 @@ from importlib.resources.abc import Traversable
 from .errors import CxrdbError
 
 _LAYER = re.compile(r"^\d\d_[a-z0-9_]+$")  # a layer folder: NN_name, applied in NN order
-SCHEMAS = ("raw", "stg", "work", "plan", "release", "mimic_cxr", "analysis", "meta")
+SCHEMAS = ("raw", "stg", "work", "plan", "release", "mimic_cxr", "analysis", "meta",
+           "mimiciv_hosp", "mimiciv_icu", "mimiciv_ed", "mimic_core")
 
 
 @cache

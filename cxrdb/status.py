@@ -4,7 +4,7 @@ same definitions of "current" and "pending" that convert and label use)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import sqlfiles
@@ -14,6 +14,8 @@ from .contract import RELEASE_LABELERS  # always shown; an explicit variant show
 #: the columns of every sql/status/NN_*.sql row (one row per stage) and of sql/status/failures.sql
 STAGE_COLUMNS = ("stage", "ok", "failed", "pending", "note")
 FAILURE_COLUMNS = ("stage", "item", "error")
+#: the columns of the attached MIMIC-IV tables (sql/status/mimic_iv/attached.sql), shown when any is attached
+MIMIC_IV_COLUMNS = ("table", "kind", "rows", "file", "error")
 
 
 @dataclass
@@ -22,6 +24,13 @@ class Status:
 
     stages: list[dict[str, Any]]
     failures: list[dict[str, Any]]
+    mimic_iv: list[dict[str, Any]] = field(default_factory=list)
+    mimic_iv_version: str | None = None
+
+    @property
+    def mimic_iv_title(self) -> str:
+        """The heading of the attached MIMIC-IV table."""
+        return f"MIMIC-IV {self.mimic_iv_version or '(version unknown)'} attached"
 
 
 def _params(cat: Catalog, path_name: str) -> list[dict[str, Any]]:
@@ -63,4 +72,11 @@ def status(cat: Catalog) -> Status:
             columns, rows = cat.query(text, params or None)
             stages.extend(dict(zip(columns, r, strict=True)) for r in rows)
     columns, rows = cat.query(sqlfiles.read("status/failures.sql"))
-    return Status(stages, [dict(zip(columns, r, strict=True)) for r in rows])
+    failures = [dict(zip(columns, r, strict=True)) for r in rows]
+    mimic_iv: list[dict[str, Any]] = []
+    if cat.scalar("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
+                  "AND table_name = 'mimic_iv_files'"):  # a catalog made before attach existed has none
+        columns, rows = cat.query(sqlfiles.read("status/mimic_iv/attached.sql"))
+        mimic_iv = [dict(zip(columns, r, strict=True)) for r in rows]
+    version = cat.get_setting("mimic_iv_version") if mimic_iv else None
+    return Status(stages, failures, mimic_iv, version or None)

@@ -53,8 +53,10 @@ def test_duckdb_sql_passes_through_unchanged() -> None:
 
 def test_an_unknown_dataset_bad_sql_and_a_bad_dialect_are_one_line() -> None:
     assert set(DATASETS) >= {"mimic_cxr"}
-    with pytest.raises(CxrdbError, match=r"^physionet-data\.mimiciv_hosp is not in this catalog"):
-        translate_bigquery("SELECT * FROM `physionet-data.mimiciv_hosp.patients`")
+    with pytest.raises(CxrdbError, match=r"^physionet-data\.mimiciv_note is not in this catalog"):
+        translate_bigquery("SELECT * FROM `physionet-data.mimiciv_note.discharge`")
+    with pytest.raises(CxrdbError, match=r"^mimiciv_hosp: no MIMIC-IV is attached"):  # MIMIC-IV: see test_mimiciv
+        translate_bigquery("SELECT * FROM `physionet-data.mimiciv_hosp.patients`", mimic_iv=None)
     for sql in ("SELECT * FROM `physionet-data.mimic_cxr.metadata` WHERE (", "SELECT FORMAT(fmt, a) FROM `t`"):
         with pytest.raises(CxrdbError) as info:
             translate_bigquery(sql)

@@ -34,6 +34,7 @@ def test_the_wheel_holds_the_sql_the_demo_and_the_licenses(wheel: Path) -> None:
     for folder in ("status", "checks"):
         assert any(n.startswith(f"cxrdb/sql/{folder}/") for n in names), folder
     assert {"cxrdb/demo_data/gold.csv", "cxrdb/demo_data/manifest.csv", "cxrdb/demo_data/README.md"} <= names
+    assert {"cxrdb/mimiciv/tables.tsv", "cxrdb/mimiciv/datasets.tsv"} <= names  # MIMIC-IV schema data
     assert sum(n.startswith("cxrdb/demo_data/source/files/") and n.endswith(".dcm") for n in names) == 52
     licenses = {n.rsplit("/", 1)[-1] for n in names if "/licenses/" in n and n.startswith("cxrdb-")}
     assert "LICENSE" in licenses
