@@ -20,7 +20,7 @@ from .manifest import TEST_SET, check_folder, claim, own_extras, record_extra, s
 from .preflight import ingest_inputs, readable_file, writable_target
 from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
-from .selection import Applied, Selection, outside_selection
+from .selection import Applied, Selection
 from .selection import apply as apply_selection
 from .split import read_published, read_test_studies, split, split_counts
 from .status import status
@@ -46,7 +46,7 @@ class BuildResult(StageResult):
     failed_items: int
     seconds: float
     selected: Applied | None = None
-    outside_selection: int = 0
+    removed_outside: int = 0
     copies: dict[int, int] | None = None  # size -> smaller copies listed (``--size``)
 
     def summary(self) -> dict[str, Any]:
@@ -60,8 +60,8 @@ class BuildResult(StageResult):
         values["files in SHA256SUMS.txt"] = self.files_in_sums
         if self.jpgs_left_out:
             values["JPGs left out (missing or changed on disk)"] = self.jpgs_left_out
-        if self.outside_selection:
-            values["JPGs outside the selection (kept on disk, not listed)"] = self.outside_selection
+        if self.removed_outside:
+            values["JPGs removed (outside the selection)"] = self.removed_outside
         if self.strays:
             values["stray files (not listed)"] = self.strays
         return {**values, "failed items": self.failed_items, "seconds": self.seconds}
@@ -175,7 +175,6 @@ def build(
         n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)], exported.derived.values())
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
-        outside = outside_selection(cat, out, folder)
         splits = split_counts(cat) if split_summary is not None and split_summary.splits else {}
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,
@@ -183,4 +182,5 @@ def build(
         labeled_now=labeled.labeled, splits=splits, files=written, files_in_sums=n_files,
         jpgs_left_out=len(exported.jpgs.stale), strays=len(stray), failed_items=failures,
         seconds=round(time.perf_counter() - started, 1), selected=None if selected.selection.empty else selected,
-        outside_selection=outside, copies={n: len(d.current) for n, d in exported.derived.items()} or None)
+        removed_outside=exported.outside_removed,
+        copies={n: len(d.current) for n, d in exported.derived.items()} or None)

@@ -184,6 +184,8 @@ def export(
     values["files in SHA256SUMS.txt"] = result.listed
     if result.removed:
         values["removed (earlier export, not written now)"] = ", ".join(result.removed)
+    if result.outside_removed:
+        values["JPGs removed (outside the selection)"] = result.outside_removed
     _console.summary(f"export → {out}", values)
     if stray:
         _console.error(f"{len(stray)} file(s) in {out} are not part of the release and not listed (e.g. {stray[0]})")

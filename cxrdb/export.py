@@ -22,6 +22,7 @@ from .convert.ondisk import OnDisk, sha256_file
 from .errors import CxrdbError
 from .export_sections import export_sections, remove_empty_folder, stale_batches
 from .manifest import ReleaseFolder, claim, folder_sizes, listed_derivatives, listed_jpgs, own_extras, write_checksums
+from .selection import remove_outside
 
 # what to write, under which names, once which stage has run: the release contract (cxrdb/contract.py)
 FORMATS = tuple(contract.FORMAT_CHOICES)
@@ -139,6 +140,7 @@ class Exported:
     removed: list[str]
     listed: int = 0  # lines of SHA256SUMS.txt, once export() wrote it
     derived: dict[int, OnDisk] = field(default_factory=dict)
+    outside_removed: int = 0  # JPGs and copies removed: outside the selection in force (cxrdb/selection.py)
 
 
 def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: ReleaseFolder | None = None) -> Exported:
@@ -160,6 +162,7 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: Relea
                          f"(e.g. {stale[0][0]['jpg_path']}): run `cxrdb convert` (or `build`) to write them "
                          "again; nothing was exported")
     claim(cat, out)
+    outside = remove_outside(cat, out, folder)  # a narrower selection than the last export's
     written: dict[str, int] = {}
     for table in contract.TABLES:
         if table.ready and not cat.scalar(table.ready):
@@ -185,7 +188,7 @@ def export_tables(cat: Catalog, out: str | Path, fmt: str = "csv", folder: Relea
         (out / name).unlink()
         folder.wrote(name)
     remove_empty_folder(out)
-    return Exported(written, jpgs, removed, derived=derived)
+    return Exported(written, jpgs, removed, derived=derived, outside_removed=outside)
 
 
 def export(cat: Catalog, out: str | Path, fmt: str = "csv", folder: ReleaseFolder | None = None) -> Exported:

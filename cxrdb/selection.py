@@ -251,14 +251,30 @@ def in_force(cat: Catalog) -> list[str]:
     return text.split("\n") if text else []
 
 
-def outside_selection(cat: Catalog, out: Path, folder: ReleaseFolder) -> int:
-    """JPGs an earlier, wider run wrote under ``out`` that the selection in force leaves out: kept on disk (a
-    wider selection lists them again without converting), never listed."""
+def remove_outside(cat: Catalog, out: Path, folder: ReleaseFolder) -> int:
+    """Remove from ``out`` the JPGs and smaller copies an earlier, wider run wrote there that the selection in
+    force leaves out (their folders too, once empty), so the release folder holds exactly what it lists; their
+    catalog rows stay, and a wider selection later converts them again. Returns the files removed."""
     _, rows = cat.query(
-        "SELECT j.jpg_path FROM work.jpg AS j WHERE j.out_root = ? AND j.error IS NULL AND j.jpg_path IS NOT NULL "
-        "AND j.dicom_id NOT IN (SELECT s.dicom_id FROM stg.selected_images AS s)", [str(out)])
-    return sum(1 for (rel,) in rows if folder.stat(rel) is not None)
-
+        "SELECT jpg_path FROM work.jpg WHERE out_root = ? AND jpg_path IS NOT NULL "
+        "AND dicom_id NOT IN (SELECT s.dicom_id FROM stg.selected_images AS s) "
+        "UNION ALL SELECT jpg_path FROM work.derivative WHERE out_root = ? AND jpg_path IS NOT NULL "
+        "AND dicom_id NOT IN (SELECT s.dicom_id FROM stg.selected_images AS s)", [str(out), str(out)])
+    removed = 0
+    for (rel,) in rows:
+        if folder.stat(rel) is None:
+            continue
+        (out / rel).unlink(missing_ok=True)
+        folder.wrote(rel)
+        removed += 1
+        parent = (out / rel).parent
+        while parent != out:
+            try:
+                parent.rmdir()  # only an empty folder goes
+            except OSError:
+                break
+            parent = parent.parent
+    return removed
 
 def readme_lines(cat: Catalog) -> list[str]:
     """The release README's "Selection" section: what the selection in force is and picks (none: no lines)."""

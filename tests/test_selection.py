@@ -14,6 +14,7 @@ from conftest import build_source
 
 from cxrdb.build import build
 from cxrdb.catalog import Catalog
+from cxrdb.check import verify_release
 from cxrdb.errors import CxrdbError
 from cxrdb.selection import Selection, read_ids, selection_from_options
 
@@ -119,17 +120,23 @@ def test_a_wider_selection_converts_only_what_is_new_and_a_narrower_one_lists_le
     first = build(source, out, validate_patients=2, workers=2, selection=Selection(studies=read_ids(wider, "study")))
     assert first.converted_now == 1  # only s50000000 is new; the three others are current
     assert len(_listed(out)) == 4
+    before = len(list(out.rglob("*.jpg")))
     narrow = tmp_path / "narrow.txt"
     narrow.write_text("s50000000\n")
     second = build(source, out, validate_patients=2, workers=2,
                    selection=Selection(studies=read_ids(narrow, "study")))
     assert second.converted_now == 0
     assert len(_listed(out)) == 1
-    assert second.outside_selection == 5  # kept on disk, not listed
+    assert second.removed_outside == before - 1  # the folder holds exactly what it lists
+    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*.jpg"))
+    assert on_disk == _listed(out)
+    assert not any(d.is_dir() and not any(d.iterdir()) for d in (out / "files").rglob("*"))  # no empty folders
     sums = (out / "SHA256SUMS.txt").read_text()
     assert sums.count(".jpg") == 1
+    assert verify_release(out) == {k: [] for k in verify_release(out)}
     everything = build(source, out, validate_patients=2, workers=2)
-    assert everything.selected is None and everything.outside_selection == 0
+    assert everything.selected is None and everything.removed_outside == 0
+    assert everything.converted_now == len(_listed(out)) - 1  # the removed ones are converted again
     assert "Selection" not in (out / "README").read_text()
 
 
