@@ -121,6 +121,9 @@ def build(
     check_format(fmt)
     if reports_only:
         _check_reports_only(reports, published_split, validate_patients, scheduler)
+        if selection is not None and (selection.views is not None or selection.splits is not None):
+            raise CxrdbError("--views and --split select images: a reports-only build has none (select reports "
+                             "with --subjects or --studies)")
         root = ingest_inputs(source, source, overrides, images=False)
     else:
         root = ingest_inputs(source, reports, overrides)

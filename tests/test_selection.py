@@ -223,3 +223,22 @@ def test_views_select_by_the_inferred_view(builds, tmp_path) -> None:
         with pytest.raises(CxrdbError, match="the selection picks nothing"):
             apply(cat, selection_from_options(views=["NO SUCH VIEW"]))
         assert {r[0] for r in cat.query("SELECT dicom_id FROM stg.selected_images")[1]} == expected  # kept
+
+
+def test_reports_only_build_selects_by_subjects_and_refuses_image_kinds(tmp_path) -> None:
+    demo = Path(__file__).parent.parent / "demo" / "source"
+    ids = tmp_path / "one.txt"
+    ids.write_text("10317308\n")
+    out = tmp_path / "rel"
+    result = build(demo, out, reports_only=True, workers=1, selection=Selection(subjects=read_ids(ids, "subject")))
+    chexpert = _table(out, "mimic-cxr-2.0.0-chexpert.csv.gz")
+    assert set(chexpert["subject_id"]) == {"10317308"} and len(chexpert) == 3
+    import csv
+
+    with open(out / "sections" / "mimic_cxr_sections.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert sorted(r[0] for r in rows) == ["s53247273", "s53918917", "s57984455"]
+    assert result.selected is not None
+    with pytest.raises(CxrdbError, match="a reports-only build has none"):
+        build(demo, tmp_path / "rel2", reports_only=True, selection=selection_from_options(views=["PA"]))
+    assert not (tmp_path / "rel2").exists()
