@@ -151,11 +151,10 @@ def build(
         if reports_only:  # through the reports root of ingest, whatever form that root may take
             ingested = ingest(cat, source, reports=source, overrides=overrides, images=False, workers=workers,
                               progress=progress)
-            split_summary = None
         else:
             ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
-            split_summary = split(cat, published=published_split, test_set=test_set, seed=seed,
-                                  validate_patients=validate_patients)  # before the selection: it may pick by split
+            split(cat, published=published_split, test_set=test_set, seed=seed,
+                  validate_patients=validate_patients)  # before the selection: it may pick by split
         selected = apply_selection(cat, selection or Selection())
         if reports_only:
             jpgs = converted_now = 0
@@ -178,7 +177,7 @@ def build(
         n_files = write_checksums(out, exported.jpgs, [*written, *own_extras(cat, out)], exported.derived.values())
         stray, _ = strays(cat, out, folder)
         failures = len(st.failures)
-        splits = split_counts(cat) if split_summary is not None and split_summary.splits else {}
+        splits = split_counts(cat)  # as the release lists them, after the selection (none: reports only)
     return BuildResult(
         release=str(out), catalog=str(db), images=ingested.images, reports=ingested.reports,
         jpgs=jpgs, converted_now=converted_now,
