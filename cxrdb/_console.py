@@ -95,3 +95,8 @@ def rows(
             table.add_row(*(Text("" if v is None else str(v)) for v in r))  # values are data, never markup
         target = console if console.is_terminal else Console(width=1 << 16, highlight=False)
         target.print(table, crop=False)
+
+
+def note(message: str, ok: bool = True) -> None:
+    """One closing line: green when all is well, yellow when there is something to look at."""
+    console.print(Text(message, style="bold green" if ok else "bold yellow"), highlight=False, soft_wrap=True)

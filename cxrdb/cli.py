@@ -380,6 +380,48 @@ def compare(
     _console.rows(columns, rows, fmt, title="labelers vs gold")
 
 
+@app.command("diff")
+def diff_releases(
+    ours: Annotated[Path, typer.Argument(help="Our release folder (e.g. a cxrdb build's release).")],
+    theirs: Annotated[Path, typer.Argument(help="The release to compare with (e.g. the published MIMIC-CXR-JPG).")],
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="The catalog behind OURS: explains each disagreeing label by its evidence.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for report.html, report.json and the CSVs behind them.")] = None,
+    rehash: Annotated[bool, typer.Option(
+        help="Hash every file instead of trusting both SHA256SUMS.txt where the files are older than it.")] = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """How close two releases are: files, JPG pixels, metadata, split and labels; exit 0 identical, 1 not, 2 error.
+
+    Example: cxrdb diff build/release mimic-cxr-jpg-2.1.0 --db build/catalog.duckdb --out diff-report
+    """
+    from . import _console
+    from .diff import diff as run_diff
+    from .diff.report import label_rows, summary_rows
+
+    try:
+        with _console.progress_bars() as bar:
+            result = run_diff(ours, theirs, db=db, rehash=rehash, workers=workers, progress=bar)
+        written = result.write(out) if out is not None else []
+    except CxrdbError as exc:
+        _console.error(str(exc))
+        raise typer.Exit(2) from None
+    _console.rows(*summary_rows(result.report), title=f"diff {ours} ↔ {theirs}")
+    columns, rows = label_rows(result.report)
+    if rows:
+        _console.rows(columns, rows, title="labels: agreement, Cohen's kappa, disagreements")
+    worst = result.report["jpgs"]["worst"][:5]
+    if worst:
+        _console.rows(["path", "max_abs", "mean_abs", "share_differ"],
+                      [[w["path"], w["max_abs"], w["mean_abs"], w["share_differ"]] for w in worst],
+                      title="JPGs that differ most")
+    where = f"; report: {out / 'report.html'}" if written else ""
+    _console.note(("identical" if result.identical else "the releases differ") + where, ok=result.identical)
+    if not result.identical:
+        raise typer.Exit(1)
+
+
 @app.command()
 def split(
     db: CatalogOpt,
