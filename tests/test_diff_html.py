@@ -68,7 +68,8 @@ def make_report() -> dict[str, Any]:
                 "columns": [
                     {"column": "ViewPosition", "differ": 2,
                      "examples": [{"key": "02aa804e", "ours": "PA", "theirs": HOSTILE}]},
-                    {"column": "Rows", "differ": 1, "examples": [{"key": "02aa804e", "ours": "2544", "theirs": "2545"}]},
+                    {"column": "Rows", "differ": 1,
+                     "examples": [{"key": "02aa804e", "ours": "2544", "theirs": "2545"}]},
                     {"column": "StudyDate", "differ": 0, "examples": []}]},
             "split": {
                 "rows_ours": 51, "rows_theirs": 51, "only_ours": 0, "only_theirs": 0,
@@ -115,7 +116,8 @@ def test_every_section_and_its_counts() -> None:
     assert "<td>Cardiomegaly</td><td class=\"n\">1</td><td>96.67%</td><td>—</td>" in page  # kappa None
     assert "1 of 1 disagreements explained" in page and "<td>mention</td>" in page
     counts = [n for _, _, n in _cells(page)]
-    assert counts == [5, 0, 0, 1, 0, 3, 0, 0, 0, 0, 2, 0, 0, 0, 0, 19, 900, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0]
+    assert counts == [5, 0, 0, 1, 0, 3, 0, 0, 0, 0, 2, 0, 0, 0, 0, 19,
+                      900, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0]
 
 
 def test_hostile_strings_are_escaped() -> None:
@@ -138,7 +140,11 @@ def test_empty_report() -> None:
     page = render(_empty_report())
     assert '<span class="verdict same">identical</span>' in page
     assert "no differing pixels" in page and "<svg" not in page
-    assert page.count('<p class="muted">none</p>') == 9  # summary, 3 file lists, undecodable, worst, labels...
+    none = '<p class="muted">none</p>'
+    for heading in ("<h2>Summary</h2>", "<h3>Only in ours</h3>", "<h3>Only in theirs</h3>", "<h3>Differ</h3>",
+                    "<h3>Undecodable</h3>", "<h3>Most different images</h3>", "<h2>Labels</h2>"):
+        assert heading + none in page
+    assert page.count(none) == 7 and "<section id=\"table-" not in page
 
 
 def test_long_lists_are_capped() -> None:
@@ -172,7 +178,7 @@ def test_histogram_svg_log_axis() -> None:
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert svg.count("<rect") == 7  # one bar per non-empty bin
     assert "pixels (log scale)" in svg and "|ours − theirs| (grey levels)" in svg
-    for tick in ("1", "10", "100", "1,000", "1,000,000", "10,000,000"):
+    for tick in ("1", "10", "100", "1k", "10k", "100k", "1M", "10M"):
         assert f">{tick}</text>" in svg
     heights = {int(b): float(h) for h, b in
                re.findall(r'height="([\d.]+)" fill="#2166ac"><title>\|diff\| = (\d+):', svg)}
@@ -188,40 +194,46 @@ def test_page_is_self_contained() -> None:
     assert "url(" not in page and "@import" not in page
 
 
+def _pixels_of(image: np.ndarray, colour: str) -> int:
+    """How many pixels of a BGR image are within 2 levels of an #rrggbb colour."""
+    bgr = np.array([int(colour[i:i + 2], 16) for i in (5, 3, 1)], dtype=int)
+    return int((np.abs(image.astype(int) - bgr).max(axis=2) <= 2).sum())
+
+
+def _shoot(browser: str, page: str, folder: Path, name: str) -> np.ndarray:
+    """Screenshot ``page`` at 1280x2000 in Chromium; the decoded BGR pixels."""
+    html = folder / f"{name}.html"
+    html.write_text(page, encoding="utf-8")
+    png = folder / f"{name}.png"
+    screenshot(browser, html, png, size=(1280, 2000))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    img = cv2.imread(str(png), cv2.IMREAD_COLOR)
+    assert img is not None and img.shape == (2000, 1280, 3)
+    return img
+
+
 @pytest.mark.browser
 def test_chromium_renders_the_tables(tmp_path: Path) -> None:
     browser = find_chromium()
     if browser is None:
         pytest.skip("no chromium / chromium-browser / google-chrome on PATH (apt-get install chromium)")
-    report = make_report()
-    report["files"]["only_theirs"] = []  # keep the page short enough for the heat maps to be in the screenshot
-    page = render(report)
-    html = tmp_path / "report.html"
-    html.write_text(page, encoding="utf-8")
-    # the control: the same page with every table hidden
-    bare = tmp_path / "bare.html"
-    bare.write_text(page.replace("</style>", "table{display:none}</style>"), encoding="utf-8")
-
-    dom = dump_dom(browser, html, tmp_path / "dom")
+    page = render(make_report())
+    (tmp_path / "report.html").write_text(page, encoding="utf-8")
+    dom = dump_dom(browser, tmp_path / "report.html", tmp_path / "dom")
     assert dom.count("<table") == page.count("<table") > 10
     assert len(re.findall(r'<td class="[do]" style="background:#', dom)) == 32
+    assert "<script" not in dom  # the hostile strings stayed text after parsing
 
-    shots = {}
-    for name, path in (("report", html), ("bare", bare)):
-        png = tmp_path / f"{name}.png"
-        screenshot(browser, path, png, size=(1280, 2000))
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        shots[name] = cv2.imread(str(png), cv2.IMREAD_COLOR)
-    img = shots["report"]
-    assert img.shape == (2000, 1280, 3)
-    assert (img != 255).any(axis=2).mean() > 0.02  # not a blank page
-    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 50
+    top = _shoot(browser, page, tmp_path, "report")  # header, summary, files, JPGs
+    assert (top != 255).any(axis=2).mean() > 0.02 and len(np.unique(top.reshape(-1, 3), axis=0)) > 50
+    assert _pixels_of(top, "#eeeeee") > 5000  # the table header cells
+    assert _pixels_of(top, "#ca0020") > 1000  # the "differ" badge
+    assert _pixels_of(top, "#2166ac") > 300  # the histogram bars
 
-    def pixels_of(image: np.ndarray, colour: str) -> int:
-        bgr = np.array([int(colour[i:i + 2], 16) for i in (5, 3, 1)], dtype=int)
-        return int((np.abs(image.astype(int) - bgr).max(axis=2) <= 2).sum())
-
-    # the full-diagonal cell (green) and a disagreement cell (red) are painted, as cells (~44x26 px), not specks
-    for colour in (heat_colour(19, 19, True), heat_colour(1, 19, False), heat_colour(900, 900, True)):
-        assert pixels_of(img, colour) > 400, colour
-        assert pixels_of(shots["bare"], colour) == 0, colour
+    # a release pair that differs only in labels: the heat maps fit in the first 2000 px; the control hides tables
+    labels_only = {**_empty_report(), "identical": False, "labels": make_report()["labels"]}
+    maps = _shoot(browser, render(labels_only), tmp_path, "labels")
+    bare = _shoot(browser, render(labels_only).replace("</style>", "table{display:none}</style>"), tmp_path, "bare")
+    for colour in (heat_colour(19, 19, True), heat_colour(1, 19, False), heat_colour(40, 900, False)):
+        assert _pixels_of(maps, colour) > 400, colour  # a painted cell (~44x26 px), not a speck
+        assert _pixels_of(bare, colour) < 40, colour  # at most anti-aliased edges of the red badge

@@ -259,7 +259,8 @@ def _examples(examples: Sequence[dict[str, Any]], cap: int = 5) -> str:
 
 def _metadata(t: dict[str, Any]) -> str:
     cols = _table(["column", "values differ", "examples"],
-                  [(c.get("column"), c.get("differ", 0), _examples(c.get("examples", []))) for c in t.get("columns", [])],
+                  [(c.get("column"), c.get("differ", 0), _examples(c.get("examples", [])))
+                   for c in t.get("columns", [])],
                   raw=(2,))
     return _table_common(t) + "<h3>Values differing per column</h3>" + cols
 
@@ -300,8 +301,8 @@ def _labeler(name: str, lab: dict[str, Any]) -> str:
                      "—" if o.get("kappa") is None else f"{float(o['kappa']):.3f}") for o in obs], raw=(2, 3), cap=1000)
     maps = "".join(_heatmap(o.get("observation", ""), o.get("table", []), values) for o in obs)
     disagreements = _table(["observation", "subject", "study", "ours", "theirs"],
-                           [(o.get("observation"), x.get("subject_id"), x.get("study_id"), x.get("ours"), x.get("theirs"))
-                            for o in obs for x in o.get("examples", [])])
+                           [(o.get("observation"), x.get("subject_id"), x.get("study_id"), x.get("ours"),
+                             x.get("theirs")) for o in obs for x in o.get("examples", [])])
     reasons = "".join(_reasons(k, v) for k, v in (lab.get("reasons") or {}).items())
     return (f"<h3>{_e(name)}</h3>" + _table_common(lab) + "<h4>Agreement per observation</h4>" + agree
             + "<h4>Confusion tables (rows ours, columns theirs; green agree, red disagree)</h4>"
