@@ -70,11 +70,13 @@ class Perturbed:
     flips: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # labeler, study, obs, ours, theirs
     removed: str = "README"
     added: str = "LICENSE.txt"
+    sums_updated: bool = False
 
     @property
     def differing_files(self) -> set[str]:
         flipped = {f"mimic-cxr-2.0.0-{labeler}.csv.gz" for labeler, *_ in self.flips}
-        return {self.changed_jpg, self.reencoded_jpg, METADATA, SPLIT, "SHA256SUMS.txt", *flipped}
+        sums = {"SHA256SUMS.txt"} if self.sums_updated else set()
+        return {self.changed_jpg, self.reencoded_jpg, METADATA, SPLIT, *sums, *flipped}
 
 
 def _value(cell: str) -> str:
@@ -136,6 +138,7 @@ def perturb(ours: Path, theirs: Path, *, update_sums: bool = False) -> Perturbed
     (theirs / p.added).write_text("a license\n", encoding="utf-8")
     if update_sums:
         rewrite_sums(theirs)
+        p.sums_updated = True
     return p
 
 

@@ -215,7 +215,10 @@ def _files(files: dict[str, Any]) -> str:
                   ("only in theirs", len(files.get("only_theirs", []))), ("differ", len(files.get("differ", [])))])
     lists = "".join(f"<div><h3>{title}</h3>{_list(files.get(key))}</div>" for key, title in
                     (("only_ours", "Only in ours"), ("only_theirs", "Only in theirs"), ("differ", "Differ")))
-    return f'{counts}<div class="cols">{lists}</div>'
+    unreadable = files.get("unreadable") or []
+    bad = ("<h3>Unreadable</h3>" + _table(["path", "side", "error"], [(u.get("path"), u.get("side"), u.get("error"))
+                                                                     for u in unreadable]) if unreadable else "")
+    return f'{counts}<div class="cols">{lists}</div>{bad}'
 
 
 
@@ -230,6 +233,12 @@ def _jpgs(jpgs: dict[str, Any]) -> str:
         [(f"<code>{_e(w.get('path'))}</code>", w.get("max_abs"), w.get("mean_abs"), _pct(w.get("share_differ")),
           _shape(w.get("shape_ours")), _shape(w.get("shape_theirs"))) for w in jpgs.get("worst", [])],
         raw=(0, 3, 4, 5))
+    shapes = jpgs.get("shape_examples") or []
+    if shapes:
+        worst += "<h3>Images whose shape differs</h3>" + _table(
+            ["path", "shape ours", "shape theirs"],
+            [(f"<code>{_e(x.get('path'))}</code>", _shape(x.get("shape_ours")), _shape(x.get("shape_theirs")))
+             for x in shapes], raw=(0, 1, 2))
     return (counts + "<h3>Undecodable</h3>" + bad + "<h3>Most different images</h3>" + worst
             + "<h3>Distribution of |pixel difference| (equal-shape images whose bytes differ)</h3>"
             + histogram_svg(jpgs.get("histogram") or []))
@@ -243,6 +252,13 @@ def _table_common(t: dict[str, Any]) -> str:
                   ("rows only in ours", t.get("only_ours", 0)), ("rows only in theirs", t.get("only_theirs", 0))])
     out = [counts]
     for side in ("ours", "theirs"):
+        if t.get(f"error_{side}"):
+            out.append(f'<p class="nz">{side}: {_e(t[f"error_{side}"])}</p>')
+        flaws = [(what, t.get(f"{key}_{side}", 0)) for key, what in (
+            ("duplicate_keys", "keys held more than once (the first row compared)"),
+            ("rows_without_key", "rows without a key (not compared)")) if t.get(f"{key}_{side}")]
+        for what, n in flaws:
+            out.append(f'<p class="nz">{side}: {_num(n)} {_e(what)}</p>')
         if t.get(f"examples_only_{side}"):
             out.append(f"<h4>Rows only in {side} (examples)</h4>" + _list(t[f"examples_only_{side}"]))
         if t.get(f"columns_only_{side}"):
@@ -299,6 +315,11 @@ def _labeler(name: str, lab: dict[str, Any]) -> str:
     agree = _table(["observation", "studies disagree", "agreement", "Cohen's κ"],
                    [(o.get("observation"), o.get("disagree", 0), _pct(o.get("agreement")),
                      "—" if o.get("kappa") is None else f"{float(o['kappa']):.3f}") for o in obs], raw=(2, 3), cap=1000)
+    invalid = [(o.get("observation"), o.get("invalid_ours", 0), o.get("invalid_theirs", 0)) for o in obs
+               if o.get("invalid_ours") or o.get("invalid_theirs")]
+    if invalid:
+        agree += ("<p class=\"nz\">Values that are none of 1.0, 0.0, -1.0, blank (left out of the tables)</p>"
+                  + _table(["observation", "invalid in ours", "invalid in theirs"], invalid))
     maps = "".join(_heatmap(o.get("observation", ""), o.get("table", []), values) for o in obs)
     disagreements = _table(["observation", "subject", "study", "ours", "theirs"],
                            [(o.get("observation"), x.get("subject_id"), x.get("study_id"), x.get("ours"),

@@ -159,6 +159,7 @@ def compare_rows(con: duckdb.DuckDBPyConnection, roots: tuple[Path, Path], table
             moves[r["ours"], r["theirs"]] = moves.get((r["ours"], r["theirs"]), 0) + 1
         part["moves"] = [{"ours": o, "theirs": t, "images": n} for (o, t), n in sorted(moves.items(), key=str)]
         part["moved"] = len(moved)
+        part["moved_examples"] = [{"key": r["key"], "ours": r["ours"], "theirs": r["theirs"]} for r in moved[:EXAMPLES]]
         leaks = run(con, "patients_in_two_splits") if "subject_id" in common else []
         part["patients_in_two_splits"] = {
             side: sum(r["side"] == side for r in leaks) for side in ("ours", "theirs")} | {

@@ -9,7 +9,9 @@ WITH decided AS (
      AND label_value(CAST(e.label AS VARCHAR)) = d.ours
 )
 SELECT d.labeler, d.subject_id, d.study_id, d.observation, d.ours, d.theirs,
-       coalesce(x.rule, CASE WHEN d.ours = 'blank' THEN '(no mention)' ELSE '(no evidence row)' END) AS rule,
+       coalesce(x.rule, CASE WHEN d.ours = 'blank' THEN '(no mention)'
+                             WHEN d.observation = 'No Finding' THEN '(no other finding)'
+                             ELSE '(no evidence row)' END) AS rule,
        x.phrase, x.sentence, x.sentence_index,
        l.study_id IS NOT NULL AS in_catalog,
        label_value(CAST(l.label AS VARCHAR)) AS catalog_value
