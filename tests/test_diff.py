@@ -330,3 +330,27 @@ def test_the_real_report_renders_in_chromium(perturbed, built, tmp_path: Path) -
     assert img is not None and img.shape == (2400, 1280, 3)
     grey = int((np.abs(img.astype(int) - 0xEE).max(axis=2) <= 2).sum())  # table header cells (#eeeeee)
     assert grey > 5000 and (img != 255).any(axis=2).mean() > 0.02
+
+
+def test_image_list_lines_and_test_set_labels(built, tmp_path: Path) -> None:
+    release = shutil.copytree(built[0], tmp_path / "ours")
+    theirs = shutil.copytree(release, tmp_path / "theirs")
+    lines = (theirs / "IMAGE_FILENAMES").read_text(encoding="utf-8").splitlines()
+    (theirs / "IMAGE_FILENAMES").write_text("\n".join([*lines[1:], lines[2]]) + "\n", encoding="utf-8")
+    header, rows = read_table(release / "mimic-cxr-2.0.0-chexpert.csv.gz")
+    test_set = [["study_id", *header[2:]], *([r[1], *r[2:]] for r in rows[:6])]
+    for root in (release, theirs):
+        copy = [list(r) for r in test_set]
+        if root == theirs:
+            copy[3][header.index("Edema") - 1] = "-1.0" if copy[3][header.index("Edema") - 1] != "-1.0" else ""
+        with open(root / "mimic-cxr-2.1.0-test-set-labeled.csv", "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(copy)
+    report = diff(release, theirs).report
+    image_list = report["lists"]["IMAGE_FILENAMES"]
+    assert (image_list["only_ours"], image_list["only_theirs"], image_list["repeated_theirs"]) == (1, 0, 1)
+    assert image_list["examples_only_ours"] == [lines[0]]
+    part = report["labels"]["test_set"]
+    assert (part["rows_ours"], part["disagree"], part["subject_differs"]) == (6, 1, 0)
+    edema = next(o for o in part["observations"] if o["observation"] == "Edema")
+    assert edema["disagree"] == 1 and edema["examples"][0]["study_id"] == test_set[3][0]
+    assert report["summary"]["test_set_labels_differ"] == 1

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import fstree
-from ..contract import SUMS
+from ..contract import IMAGE_FILENAMES, SUMS
 from ..convert.ondisk import sha256_file
 from ..errors import CxrdbError
 from ..executor import run_map
@@ -130,3 +131,33 @@ def compare_files(ours: Side, theirs: Side, *, rehash: bool = False, workers: in
     result.same.sort()
     result.unreadable.sort(key=lambda u: (u["path"], u["side"]))
     return result
+
+
+def image_lists(sides: tuple[Side, Side]) -> list[str]:
+    """The image lists (IMAGE_FILENAMES, IMAGE_FILENAMES_N of the smaller copies) either folder holds."""
+    names = {rel for side in sides for rel in side.entries if "/" not in rel and rel.startswith(IMAGE_FILENAMES)}
+    return sorted(names)
+
+
+def _lines(path: Path) -> tuple[list[str] | None, str | None]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines(), None
+    except FileNotFoundError:
+        return None, "missing"
+    except OSError as exc:
+        return None, exc.strerror or type(exc).__name__
+
+
+def compare_lines(ours: Path, theirs: Path, examples: int = 5) -> dict[str, Any]:
+    """Two one-path-a-line lists (IMAGE_FILENAMES): the lines only in one, repeated lines, order."""
+    (a, err_a), (b, err_b) = _lines(ours), _lines(theirs)
+    part: dict[str, Any] = {"lines_ours": len(a or []), "lines_theirs": len(b or [])}
+    if err_a or err_b:
+        part |= {k: v for k, v in (("error_ours", err_a), ("error_theirs", err_b)) if v}
+    sa, sb = set(a or []), set(b or [])
+    only_a, only_b = sorted(sa - sb), sorted(sb - sa)
+    part |= {"only_ours": len(only_a), "only_theirs": len(only_b),
+             "examples_only_ours": only_a[:examples], "examples_only_theirs": only_b[:examples],
+             "repeated_ours": len(a or []) - len(sa), "repeated_theirs": len(b or []) - len(sb),
+             "same_order": a == b if not (only_a or only_b) else None}
+    return part

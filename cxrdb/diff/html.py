@@ -222,6 +222,23 @@ def _files(files: dict[str, Any]) -> str:
 
 
 
+def _lists(lists: dict[str, Any]) -> str:
+    """The image lists (IMAGE_FILENAMES...): lines only in one side, repeated lines, same order."""
+    out = []
+    for name, part in lists.items():
+        out.append(f"<h3>{_e(name)}</h3>" + _kv([
+            ("lines ours", part.get("lines_ours", 0)), ("lines theirs", part.get("lines_theirs", 0)),
+            ("only in ours", part.get("only_ours", 0)), ("only in theirs", part.get("only_theirs", 0)),
+            ("repeated in ours", part.get("repeated_ours", 0)), ("repeated in theirs", part.get("repeated_theirs", 0)),
+            ("same order", {True: "yes", False: "no"}.get(part.get("same_order"), "—"))]))
+        for side in ("ours", "theirs"):
+            if part.get(f"error_{side}"):
+                out.append(f'<p class="nz">{side}: {_e(part[f"error_{side}"])}</p>')
+            if part.get(f"examples_only_{side}"):
+                out.append(f"<h4>Only in {side} (examples)</h4>" + _list(part[f"examples_only_{side}"]))
+    return "".join(out)
+
+
 def _jpgs(jpgs: dict[str, Any]) -> str:
     undecodable = jpgs.get("undecodable", [])
     counts = _kv([("compared", jpgs.get("compared", 0)), ("identical pixels", jpgs.get("identical", 0)),
@@ -339,6 +356,7 @@ def render(report: dict[str, Any]) -> str:
         _header(report),
         _section("summary", "Summary", summary),
         _section("files", "Files", _files(report.get("files") or {})),
+        *([_section("lists", "Image lists", _lists(report["lists"]))] if report.get("lists") else []),
         _section("jpgs", "JPG pixels", _jpgs(report.get("jpgs") or {})),
     ]
     for name, t in tables.items():

@@ -13,7 +13,7 @@ from ..errors import CxrdbError
 from ..executor import run_map
 from ..progress import Progress, no_progress
 from . import evidence, pixels, tables
-from .files import compare_files, list_side
+from .files import compare_files, compare_lines, image_lists, list_side
 
 FORMAT = 1  # the report's layout version (report.json "format")
 LIST_CAP = 1000  # paths per list in report.json (every one is in files.csv)
@@ -103,6 +103,10 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
     roots = (ours, theirs)
     parts = {name: tables.compare_rows(con, roots, tables.TABLES[name]) for name in ("metadata", "split")}
     labels = {name: tables.compare_labels(con, roots, tables.TABLES[name]) for name in RELEASE_LABELERS}
+    test_set = tables.compare_labels(con, roots, tables.TEST_SET)
+    if test_set.get("missing") != "both":
+        labels[tables.TEST_SET.name] = test_set
+    lists = {name: compare_lines(ours / name, theirs / name) for name in image_lists(sides)}
     reasons: dict[str, dict[str, Any]] = {}
     explained: list[dict[str, Any]] = []
     if db is not None:
@@ -130,6 +134,9 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
             continue
         summary |= {f"{name}_rows_only_ours": part["only_ours"], f"{name}_rows_only_theirs": part["only_theirs"],
                     f"{name}_labels_differ": part["disagree"]}
+    for name, part in lists.items():
+        summary[f"{name}_lines_only_ours"] = part["only_ours"]
+        summary[f"{name}_lines_only_theirs"] = part["only_theirs"]
     identical = not (files.only_ours or files.only_theirs or files.differ or files.unreadable)
     report: dict[str, Any] = {
         "format": FORMAT, "ours": str(ours), "theirs": str(theirs), "identical": identical,
@@ -138,6 +145,7 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
                   "differ": _cap(files.differ), "unreadable": _cap(files.unreadable), "same": len(files.same),
                   "hashed": files.hashed, "by_checksums": files.by_checksums},
         "jpgs": jpgs,
+        "lists": lists,
         "tables": {name: _public(part) for name, part in parts.items()},
         "labels": {name: _public(part) | ({"reasons": reasons.get(name, {})} if db is not None else {})
                    for name, part in labels.items()},
@@ -221,6 +229,9 @@ def summary_rows(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
          s["files_same"]],
         ["JPGs (bytes)", only_jpg["ours"], only_jpg["theirs"], jpgs["differ"], jpgs["identical"]],
     ]
+    for name, part in report.get("lists", {}).items():
+        rows.append([f"{name} lines", part["only_ours"], part["only_theirs"], "",
+                     min(part["lines_ours"], part["lines_theirs"]) - max(part["only_ours"], part["only_theirs"])])
     for name, part in report["tables"].items():
         if part.get("error_ours") or part.get("error_theirs"):
             rows.append([f"{name} rows", part.get("error_ours", ""), part.get("error_theirs", ""), "", ""])

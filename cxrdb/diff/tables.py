@@ -36,6 +36,9 @@ _LABEL_VIEWS = {f"release.{name}" for name in contract.RELEASE_LABELERS}
 TABLES = {t.view.removeprefix("release."): Table(t.view.removeprefix("release."),
                                                   "study_id" if t.view in _LABEL_VIEWS else "dicom_id",
                                                   t.name, t.file_name("parquet")) for t in contract.TABLES}
+#: the published test-set labels (one radiologist's): a label file without subject_id, plain CSV
+TEST_SET = Table("test_set", "study_id", contract.TEST_SET, contract.TEST_SET.removesuffix(".csv") + ".parquet")
+LABEL_TABLES = (*contract.RELEASE_LABELERS, TEST_SET.name)
 _PARQUET_NAMES = {contract.bigquery_name(c): c for t in contract.TABLES for c in t.columns}
 
 
@@ -74,7 +77,7 @@ def load(con: duckdb.DuckDBPyConnection, side: str, root: Path, table: Table) ->
         return Loaded(error="missing")
     path = _literal(str(root / found))
     source = (f"read_csv({path}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')"
-              if found.endswith(".csv.gz") else f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({path}))")
+              if not found.endswith(".parquet") else f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({path}))")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {side}_read AS SELECT * FROM {source}")
         names = [row[0] for row in con.execute(f"DESCRIBE {side}_read").fetchall()]
