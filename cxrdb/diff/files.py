@@ -20,7 +20,8 @@ from ..errors import CxrdbError
 from ..executor import run_map
 from ..progress import Progress, no_progress
 
-HASH_BATCH = 16  # files per task: big JPGs, so small batches keep both workers busy to the end
+HASH_TASK_BYTES = 32 << 20  # about this many bytes per hashing task: few tasks for big JPGs, many files for tiny ones
+HASH_BATCH_MAX = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,9 @@ def compare_files(ours: Side, theirs: Side, *, rehash: bool = False, workers: in
     items = [(rel, side, str(root / rel)) for rel in to_hash
              for side, root in (("ours", ours.root), ("theirs", theirs.root))]
     progress("hash", 0, len(items))
-    for rel, side, digest, error in run_map(_hash, items, workers=workers, batch_size=HASH_BATCH,
+    size = sum(ours.entries[rel][0] for rel in to_hash) / max(1, len(to_hash))  # type: ignore[index]
+    batch = max(1, min(HASH_BATCH_MAX, int(HASH_TASK_BYTES // max(size, 1))))
+    for rel, side, digest, error in run_map(_hash, items, workers=workers, batch_size=batch,
                                             on_lost=lambda item, why: (item[0], item[1], None, why)):
         progress("hash", 1, len(items))
         if digest is None:
