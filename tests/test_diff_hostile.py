@@ -250,3 +250,29 @@ def test_studies_missing_from_the_catalog_are_not_explained(built, tmp_path: Pat
     assert all(r["explained"] is False and r["catalog_value"] is None for r in found)
     reasons = result.report["labels"]
     assert sum(e["explained"] for part in reasons.values() for e in part["reasons"].values()) == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc (a folder nothing can be created in)")
+def test_a_report_that_cannot_be_written_exits_2_not_1(built) -> None:
+    """Exit 1 means "the releases differ": a failure to write the report must not read as that."""
+    release, _ = built
+    r = cxrdb("diff", release, release, "--out", "/proc/cxrdb-diff-report")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "/proc/cxrdb-diff-report" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_catalog_held_by_a_writer_is_one_red_line(built, tmp_path: Path) -> None:
+    release, db = built
+    held = tmp_path / "held.duckdb"
+    shutil.copy(db, held)
+    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
+                               f"con = duckdb.connect({str(held)!r}); print('held', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "held"
+        r = cxrdb("diff", release, release, "--db", held)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "cannot read the label evidence" in r.stderr and r.stdout.strip() == ""
