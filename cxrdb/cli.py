@@ -396,16 +396,23 @@ def diff_releases(
 
     Example: cxrdb diff build/release mimic-cxr-jpg-2.1.0 --db build/catalog.duckdb --out diff-report
     """
-    from . import _console
+    import duckdb
+
+    from . import _console, preflight
+    from .atomic import WriteError
     from .diff import diff as run_diff
     from .diff.report import label_rows, summary_rows
 
-    try:
+    try:  # exit 1 means "the releases differ": any failure to compare is 2
+        preflight.report_folder(out, (ours, theirs))
         with _console.progress_bars() as bar:
             result = run_diff(ours, theirs, db=db, rehash=rehash, workers=workers, progress=bar)
         written = result.write(out) if out is not None else []
     except CxrdbError as exc:
         _console.error(str(exc))
+        raise typer.Exit(2) from None
+    except (OSError, WriteError, duckdb.Error) as exc:
+        _console.error(_describe_failure(exc))
         raise typer.Exit(2) from None
     _console.rows(*summary_rows(result.report), title=f"diff {ours} ↔ {theirs}")
     columns, rows = label_rows(result.report)

@@ -37,6 +37,22 @@ def writable_target(path: str | Path, what: str) -> None:
         raise CxrdbError(f"{what} {path} cannot be created: {ancestor} is not writable")
 
 
+def report_folder(out: str | Path | None, releases: tuple[str | Path, ...], what: str = "--out") -> None:
+    """Refuse a report folder that is a file, cannot be written, or lies inside one of the ``releases`` it
+    compares (the report would then be a difference of its own next run)."""
+    if out is None:
+        return
+    p = Path(out).expanduser()
+    if p.exists() and not p.is_dir():
+        raise CxrdbError(f"{what} {out} is not a folder")
+    writable_target(p, what)
+    resolved = p.resolve()
+    for release in releases:
+        root = Path(release).expanduser().resolve()
+        if resolved == root or root in resolved.parents:
+            raise CxrdbError(f"{what} {out} is inside the release {release}: write the report elsewhere")
+
+
 def ingest_inputs(source: str | Path, reports: str | Path | None, overrides: str | Path | None,
                   images: bool = True) -> Path:
     """Check what ingest reads before any catalog exists: a source with something in it, the --reports folder

@@ -50,7 +50,7 @@ def explain(con: duckdb.DuckDBPyConnection, disagreements: dict[str, list[dict[s
     rows: list[dict[str, Any]] = []
     for (labeler, obs, _), found in grouped.items():
         first = found[0]
-        explained = first["catalog_value"] == first["ours"]
+        explained = bool(first["in_catalog"]) and first["catalog_value"] == first["ours"]
         rows.append({**{k: first[k] for k in DISAGREEMENT_COLUMNS}, "rule": first["rule"], "phrase": first["phrase"],
                      "sentence": first["sentence"], "rules": "; ".join(sorted({r["rule"] for r in found})),
                      "catalog_value": first["catalog_value"] if first["in_catalog"] else None,

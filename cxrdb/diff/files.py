@@ -9,6 +9,7 @@ hashes everything.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,21 @@ class FileDiff:
 
 
 def read_sums(path: Path) -> dict[str, str]:
-    """``<sha256> <path>`` lines (one or two spaces, sha256sum's ``*`` binary marker allowed) -> {path: digest};
-    lines that are not such a line are ignored (they decide nothing: those files are hashed)."""
+    """``<sha256> <path>`` lines (one or two spaces, sha256sum's ``*`` binary marker, a ``./`` prefix allowed;
+    a name with a newline or backslash escaped as sha256sum does, the line starting with ``\\``) -> {path:
+    digest}; lines that are not such a line are ignored (they decide nothing: those files are hashed)."""
     sums: dict[str, str] = {}
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return sums
-    for line in text.splitlines():
-        digest, sep, rel = line.partition(" ")
-        rel = rel.lstrip(" *").strip()
+    for line in text.split("\n"):
+        escaped = line.startswith("\\")
+        digest, sep, rel = line.removeprefix("\\").partition(" ")
+        rel = rel.lstrip(" *").rstrip("\r")
+        if escaped:
+            rel = re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], rel)
+        rel = rel.removeprefix("./")
         if sep and rel and len(digest) == 64 and all(c in "0123456789abcdefABCDEF" for c in digest):
             sums[rel] = digest.lower()
     return sums
@@ -74,10 +80,29 @@ def list_side(root: Path) -> Side:
     """Walk one release folder (every file, relative with forward slashes) and read its SHA256SUMS.txt."""
     if not root.is_dir():
         raise CxrdbError(f"{root} is not a folder")
-    entries = fstree.list_tree(root)
+    entries = _follow_folder_links(root, fstree.list_tree(root))
     sums_stat = entries.get(SUMS)
     sums = read_sums(root / SUMS) if sums_stat else {}
     return Side(root, entries, sums, sums_stat[1] if sums_stat else None)
+
+
+def _follow_folder_links(root: Path, entries: dict[str, tuple[int, int] | None]) -> dict[str, tuple[int, int] | None]:
+    """``entries`` with each symlinked folder (``files -> /shared/files``) replaced by the files under it; a link
+    back into a folder already walked (a loop) stays an entry."""
+    seen = {root.resolve()}
+    todo = [rel for rel, stat in entries.items() if stat is None and (root / rel).is_dir()]
+    while todo:
+        rel = todo.pop()
+        target = (root / rel).resolve()
+        if target in seen or any(p in seen for p in target.parents) or target in root.resolve().parents:
+            continue
+        seen.add(target)
+        del entries[rel]
+        for sub, stat in fstree.list_tree(target).items():
+            entries[f"{rel}/{sub}"] = stat
+            if stat is None and (target / sub).is_dir():
+                todo.append(f"{rel}/{sub}")
+    return dict(sorted(entries.items()))
 
 
 def _hash(item: tuple[str, str, str]) -> tuple[str, str, str | None, str | None]:

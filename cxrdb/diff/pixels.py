@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 BINS = 256
+MAX_PIXELS = 100_000_000  # a frame header claiming more is refused before decoding (a decompression bomb)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +34,34 @@ class PixelDiff:
         return self.error is None and self.shape_ours == self.shape_theirs
 
 
+def frame_size(data: bytes) -> tuple[int, int] | None:
+    """(rows, columns) a JPEG's frame header (SOFn) declares, None when there is none before the scan."""
+    i = 2
+    while i + 9 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        if marker == 0xDA:  # start of scan: no frame header came first
+            return None
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
 def _decode(path: str) -> np.ndarray:
     import cv2
 
     data = np.fromfile(path, dtype=np.uint8)
+    if data.size and data[:2].tobytes() != b"\xff\xd8":
+        raise ValueError(f"not a JPEG file (starts with {data[:8].tobytes()!r})")
+    size = frame_size(data[:65536].tobytes())
+    if size and size[0] * size[1] > MAX_PIXELS:  # refused before cv2 allocates it
+        raise ValueError(f"frame header claims {size[0]} x {size[1]} pixels (more than {MAX_PIXELS})")
     image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
     if image is None:
         raise ValueError("not a decodable JPEG" if data.size else "empty file")

@@ -90,6 +90,9 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
          progress: Progress = no_progress) -> Diff:
     """Compare release folder ``ours`` with ``theirs`` (the published one, or any other build)."""
     ours, theirs = Path(ours), Path(theirs)
+    con = tables.connect()
+    if db is not None:  # a missing, locked or foreign catalog is refused before hours of hashing
+        evidence.attach(con, Path(db))
     sides = list_side(ours), list_side(theirs)
     for side in sides:
         if not side.entries:
@@ -99,7 +102,6 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
     jpgs_both = sum(rel.lower().endswith((".jpg", ".jpeg")) for rel in set(sides[0].entries) & set(sides[1].entries))
     jpgs = _jpgs(jpgs_both, found)
 
-    con = tables.connect()
     roots = (ours, theirs)
     parts = {name: tables.compare_rows(con, roots, tables.TABLES[name]) for name in ("metadata", "split")}
     labels = {name: tables.compare_labels(con, roots, tables.TABLES[name]) for name in RELEASE_LABELERS}
@@ -110,7 +112,6 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
     reasons: dict[str, dict[str, Any]] = {}
     explained: list[dict[str, Any]] = []
     if db is not None:
-        evidence.attach(con, Path(db))
         reasons, explained = evidence.explain(con, {k: v.get("_disagreements", []) for k, v in labels.items()})
     con.close()
 
@@ -242,6 +243,9 @@ def summary_rows(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     if split:
         rows.append(["patients in two splits", split["ours"], split["theirs"], "", ""])
     for name, part in report["labels"].items():
+        if part.get("error_ours") or part.get("error_theirs"):
+            rows.append([f"{name} labels", part.get("error_ours", ""), part.get("error_theirs", ""), "", ""])
+            continue
         if "missing" in part:
             rows.append([f"{name} labels", "missing" if part["missing"] in ("theirs", "both") else "",
                          "missing" if part["missing"] in ("ours", "both") else "", "", ""])

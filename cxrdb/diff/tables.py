@@ -1,7 +1,8 @@
 """Compare the release tables of two folders (metadata, split, chexpert, negbio) in an in-memory DuckDB.
 
-Each table of each side is read from its published ``.csv.gz`` (or, when a folder has only that, the
-``.parquet`` of the same stem, its BigQuery-style column names mapped back), every value as text, and loaded as
+Each table of each side is read from its published ``.csv.gz`` (gzip or not, by its bytes), else the plain
+``.csv`` of that name, else the ``.parquet`` of the same stem (its BigQuery-style column names mapped back), every
+value as text, and loaded as
 ``ours_all`` / ``theirs_all``; ``ours`` / ``theirs`` keep the first row of each key and the columns both files
 have. The comparisons themselves are the SQL files in ``sql/diff/``.
 """
@@ -38,7 +39,6 @@ TABLES = {t.view.removeprefix("release."): Table(t.view.removeprefix("release.")
                                                   t.name, t.file_name("parquet")) for t in contract.TABLES}
 #: the published test-set labels (one radiologist's): a label file without subject_id, plain CSV
 TEST_SET = Table("test_set", "study_id", contract.TEST_SET, contract.TEST_SET.removesuffix(".csv") + ".parquet")
-LABEL_TABLES = (*contract.RELEASE_LABELERS, TEST_SET.name)
 _PARQUET_NAMES = {contract.bigquery_name(c): c for t in contract.TABLES for c in t.columns}
 
 
@@ -67,16 +67,27 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _is_gzip(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
 def load(con: duckdb.DuckDBPyConnection, side: str, root: Path, table: Table) -> Loaded:
     """Read one table of one release folder into ``<side>_all`` (every value text, ``key`` first, ``_row`` =
     the row's position in the file); a missing or unreadable file leaves an empty table and says why."""
     con.execute(f"DROP TABLE IF EXISTS {side}_all")
-    found = next((name for name in (table.csv, table.parquet) if (root / name).is_file()), None)
+    plain = table.csv.removesuffix(".gz")  # a gunzipped file, or the published test set's plain .csv
+    found = next((name for name in (table.csv, plain, table.parquet) if (root / name).is_file()), None)
     if found is None:
         con.execute(f"CREATE TEMP TABLE {side}_all (key VARCHAR, _row BIGINT)")
         return Loaded(error="missing")
     path = _literal(str(root / found))
-    source = (f"read_csv({path}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')"
+    compression = "gzip" if _is_gzip(root / found) else "none"  # by its bytes: a .csv.gz may be plain text
+    source = (f"read_csv({path}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+              f"compression = '{compression}')"
               if not found.endswith(".parquet") else f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet({path}))")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {side}_read AS SELECT * FROM {source}")
@@ -196,7 +207,8 @@ def compare_labels(con: duckdb.DuckDBPyConnection, roots: tuple[Path, Path], tab
     compared(con, ["subject_id"] if has_subject else [])
     part = _rows_part(con, ours, theirs, table)
     part["subject_differs"] = len(run(con, "value_differences")) if has_subject else 0
-    compared_labels(con, observations, has_subject)
+    if observations:  # none when a side is unreadable: nothing to pair
+        compared_labels(con, observations, has_subject)
     confusion = run(con, "label_confusion") if observations else []
     disagreements = run(con, "label_disagreements") if observations else []
     part["values"] = list(VALUES)
