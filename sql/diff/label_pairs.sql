@@ -1,6 +1,7 @@
 -- label_pairs: each observation of each study both label files have, as the pair of values (ours, theirs);
--- grain (key, observation); reads ours, theirs. Every column but key and subject_id is an observation.
-CREATE OR REPLACE TEMP VIEW label_pairs AS
+-- grain (key, observation); reads ours, theirs. Every column but key and subject_id is an observation. A table,
+-- not a view: the confusion counts and the disagreements both read it.
+CREATE OR REPLACE TEMP TABLE label_pairs AS
 WITH o AS (SELECT * FROM ours UNPIVOT INCLUDE NULLS (val FOR observation IN (COLUMNS(* EXCLUDE (key, subject_id))))),
      t AS (SELECT * FROM theirs UNPIVOT INCLUDE NULLS (val FOR observation IN (COLUMNS(* EXCLUDE (key, subject_id)))))
 SELECT ours.subject_id, key AS study_id, observation, label_value(o.val) AS ours, label_value(t.val) AS theirs,
