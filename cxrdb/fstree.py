@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
+Key = tuple[int, int]  # (st_dev, st_ino): a folder, whatever path reaches it
 THREADS = 16  # stats in flight: enough to cover the latency of a network disk, few enough to stay polite
 _GROUP = 32  # paths per read-ahead task
 _FRONTIER = 64  # subtrees handed to the threads: split the top of the tree until there are at least this many
@@ -85,43 +88,43 @@ def list_tree(top: str | os.PathLike[str], *, threads: int = THREADS) -> dict[st
     return dict(entries)
 
 
-def prefetch(top: str | os.PathLike[str], *, threads: int = THREADS) -> None:
-    """Read the metadata of every folder and entry under ``top`` (following symlinked folders, each folder once)
-    so that a walk right after finds it in the kernel's caches. Errors are ignored: the walk reports them."""
-    seen: set[tuple[int, int]] = set()
+def list_folders(top: str | os.PathLike[str], lister: Callable[[str], tuple[R, list[tuple[Key, str]]]], *,
+                 threads: int = THREADS) -> dict[Key, R]:
+    """Every folder reachable from ``top``, each listed once by ``lister`` (from many threads at once), by its
+    (st_dev, st_ino): ``lister(path)`` returns what it makes of one folder and the (key, path) of the folders to
+    list next (symlinked ones too: a folder reached twice, or a loop, is listed once). The caller then assembles
+    the walk in whatever order it needs from the listings, with no request to the disk; ``top``'s key is
+    ``os.stat(top)``'s. Nothing is listed twice, and nothing is listed first and walked again after."""
+    st = os.stat(top)
+    key: Key = (st.st_dev, st.st_ino)
+    seen = {key}
+    lock = threading.Lock()
+    listed: dict[Key, R] = {}
 
-    def walk(path: str) -> None:
-        stack = [path]
+    def visit(k: Key, path: str) -> list[tuple[Key, str]]:
+        """List one folder; return its subfolders not claimed yet (each claimed by the first thread to meet it)."""
+        result, subs = lister(path)
+        listed[k] = result
+        fresh = []
+        with lock:
+            for sub in subs:
+                if sub[0] not in seen:
+                    seen.add(sub[0])
+                    fresh.append(sub)
+        return fresh
+
+    def subtree(k: Key, path: str) -> None:
+        stack = [(k, path)]
         while stack:
-            try:
-                with os.scandir(stack.pop()) as it:
-                    for e in it:
-                        try:
-                            st = e.stat()
-                        except OSError:
-                            continue
-                        if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
-                            seen.add((st.st_dev, st.st_ino))
-                            stack.append(e.path)
-            except OSError:
-                continue
+            stack.extend(visit(*stack.pop()))
 
-    def lister(rel: str, path: str) -> tuple[list[Entry], list[tuple[str, str]]]:
-        folders = []
-        try:
-            with os.scandir(path) as it:
-                for e in it:
-                    if e.is_dir():
-                        folders.append((e.name, e.path))
-        except OSError:
-            pass
-        return [], folders
-
-    _, frontier = _split(os.fspath(top), lister)
+    frontier = [(key, os.fspath(top))]
+    while frontier and len(frontier) < _FRONTIER:  # breadth-first until there are subtrees enough to share out
+        frontier = [sub for k, path in frontier for sub in visit(k, path)]
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        for _ in pool.map(walk, [p for _, p in frontier]):
+        for _ in pool.map(lambda f: subtree(*f), frontier):
             pass
-
+    return listed
 
 
 def _advise(paths: list[str], head: int) -> None:
