@@ -19,7 +19,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import fstree
 from .archive import SUFFIXES as ARCHIVE_SUFFIXES
@@ -31,9 +31,9 @@ _PATIENT = re.compile(r"p([0-9]+)")
 _STUDY = re.compile(r"s([0-9]+)")
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    """One file of the source, with the ids its path gives."""
+class SourceFile(NamedTuple):
+    """One file of the source, with the ids its path gives (a named tuple: a source holds 600k, each made in a
+    quarter of the time of a frozen dataclass)."""
 
     rel_path: str  # relative to the root holding files/, with forward slashes
     subject_id: int
@@ -239,16 +239,25 @@ def scan(root: Path, *, images: bool = True, reports: bool = True) -> SourceList
     seen_dicom: dict[str, str] = {}
     seen_study: dict[int, str] = {}
     kinds = {k for k, on in (("dcm", images), ("txt", reports)) if on}
+    last_head, last_ids = None, None  # the last image folder and its ids
     for rel, size, mtime_ns in _walk(root, listing.problems, kinds):
         ext = rel[-4:]
         if ext not in (".dcm", ".txt"):
             listing.problems.append((_printable(rel), f"extension must be lower-case {ext.lower()}"))
             continue
-        rel_ids = _ids(rel)
+        if ext == ".dcm":  # the ids of an image are its folder's (parsed once per folder) and its name
+            head, _, name = rel.rpartition("/")
+            if head != last_head:
+                last_head, last_ids = head, _ids(f"{head}/x.dcm")
+            rel_ids = last_ids if isinstance(last_ids, str) or name != ".dcm" else "empty dicom_id in file name"
+        else:
+            rel_ids = _ids(rel)
         if isinstance(rel_ids, str):
             listing.problems.append((_printable(rel), rel_ids))
             continue
         subject_id, study_id, dicom_id = rel_ids
+        if ext == ".dcm":
+            dicom_id = name[:-4]
         item = SourceFile(rel, subject_id, study_id, dicom_id, size, mtime_ns)
         if dicom_id is not None:
             problem, warning = _dicom_id_check(dicom_id)

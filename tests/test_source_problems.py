@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cxrdb.catalog import Catalog
 from cxrdb.cli import app
 from cxrdb.ingest.run import ingest
-from cxrdb.source import MIMIC_DICOM_ID, SAFE_ID, _walk, scan
+from cxrdb.source import MIMIC_DICOM_ID, SAFE_ID, _ids, _walk, scan
 
 STUDY = Path("files/p10/p10000001/s50000001")
 GOOD = dicom_id(1)
@@ -151,6 +151,30 @@ def test_id_forms() -> None:
     assert MIMIC_DICOM_ID.fullmatch("02aa804e-bde0afdd-112c0b34-7bc16630-4e384014")
     assert all(MIMIC_DICOM_ID.fullmatch(dicom_id(n)) for n in (0, 1, 255, 4095))
     assert SAFE_ID.fullmatch("not-a-dicom") and not SAFE_ID.fullmatch("a b")
+
+
+def test_image_ids_parsed_once_per_folder_are_the_ids_of_each_path(tmp_path: Path) -> None:
+    study = _layout(tmp_path)
+    files = tmp_path / "files"
+    for rel in ["x.dcm", "p10/y.dcm", "p10/p10000001/.dcm", "p10/p10000001/s50000001/.dcm",
+                f"p10/p10000001/s50000001/{dicom_id(7)}.dcm", f"p10/p20000001/s5/{dicom_id(8)}.dcm",
+                f"p10/p10000002/s{'9' * 19}/{dicom_id(9)}.dcm", f"p10/p10000002/sx/{dicom_id(10)}.dcm",
+                f"p10/p10000002/s60000001/deeper/{dicom_id(11)}.dcm", "p10/p10000002/s60000001/.dcm",
+                f"p10/p10000002/s60000001/{dicom_id(12)}.dcm", "p1/p10000003/s60000002/a.dcm"]:
+        (files / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DICOMS[0], files / rel)
+    listing = _scan(tmp_path)
+    expected_images, expected_problems = [], {}
+    for rel, _, _ in _walk(tmp_path, [], {"dcm"}, threads=0):  # every path judged on its own
+        ids = _ids(rel)
+        if isinstance(ids, str):
+            expected_problems[rel] = ids
+        else:
+            expected_images.append((rel, *ids))
+    assert [(f.rel_path, f.subject_id, f.study_id, f.dicom_id) for f in listing.images] == expected_images
+    assert {p: r for p, r in listing.problems if p.endswith(".dcm")} == expected_problems
+    assert expected_problems["files/p10/p10000001/s50000001/.dcm"] == "empty dicom_id in file name"
+    assert len(expected_images) == 3 and study.exists()
 
 
 def test_too_long_numeric_ids_are_problems(tmp_path: Path) -> None:
