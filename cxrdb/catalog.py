@@ -138,8 +138,8 @@ class Catalog:
     # -- settings --------------------------------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:
         """A value from meta.settings, or None."""
-        row = self._con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchone()
-        return None if row is None else row[0]
+        rows = self._con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None  # fetched to the end: no unfinished result keeps register() waiting
 
     def set_setting(self, key: str, value: str) -> None:
         """Store a value in meta.settings."""
@@ -301,8 +301,10 @@ class Catalog:
             raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        """The first value of the first row of a query."""
-        row = self._con.execute(sql, params or []).fetchone()
+        """The first value of the first row of a query (fetched to the end: no unfinished result is left)."""
+        cur = self._con.execute(sql, params or [])
+        row = cur.fetchone()
+        cur.fetchall()
         return None if row is None else row[0]
 
     def columns(self, table: str) -> list[str]:
