@@ -138,8 +138,8 @@ class Catalog:
     # -- settings --------------------------------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:
         """A value from meta.settings, or None."""
-        rows = self._con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchall()
-        return rows[0][0] if rows else None  # fetched to the end: no unfinished result keeps register() waiting
+        row = self._con.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchone()
+        return None if row is None else row[0]
 
     def set_setting(self, key: str, value: str) -> None:
         """Store a value in meta.settings."""
@@ -278,18 +278,6 @@ class Catalog:
         except duckdb.Error as exc:
             raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
 
-    def query_with(self, tables: dict[str, pa.Table], sql: str,
-                   params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
-        """:meth:`query`, with Arrow tables the SQL may read by the given names (registered for this query only):
-        a comparison of the catalog with a listing of 600k files is one join, not 600k Python look-ups."""
-        for name, table in tables.items():
-            self._con.register(name, table)
-        try:
-            return self.query(sql, params)
-        finally:
-            for name in tables:
-                self._con.unregister(name)
-
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run one query; return all its rows as an Arrow table (fully fetched: nothing left pending on the
         connection). Errors become one-line CxrdbErrors."""
@@ -301,10 +289,8 @@ class Catalog:
             raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        """The first value of the first row of a query (fetched to the end: no unfinished result is left)."""
-        cur = self._con.execute(sql, params or [])
-        row = cur.fetchone()
-        cur.fetchall()
+        """The first value of the first row of a query."""
+        row = self._con.execute(sql, params or []).fetchone()
         return None if row is None else row[0]
 
     def columns(self, table: str) -> list[str]:

@@ -9,8 +9,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from .. import fstree
 from ..archive import Archive
 from ..catalog import Catalog
@@ -60,31 +58,21 @@ def _report_bytes_item(item: tuple[str, bytes | str, Override | None]) -> tuple[
     return rel, report_row(data, override)
 
 
-def _listing(files: list[SourceFile]) -> pa.Table:
-    """The files as the catalog compares them: position, path and identity (size, mtime_ns, crc32)."""
-    return pa.table({"i": pa.array(range(len(files)), pa.int64()),
-                     "path": pa.array([f.rel_path for f in files], pa.string()),
-                     "size": pa.array([f.size for f in files], pa.int64()),
-                     "mtime_ns": pa.array([f.mtime_ns for f in files], pa.int64()),
-                     "crc32": pa.array([f.crc32 for f in files], pa.int64())})
+Identity = tuple[int, "int | None", "int | None"]  # (size, mtime_ns, crc32): a file's, a tar's or a zip's member
 
 
-def _changed(cat: Catalog, table: str, files: list[SourceFile]) -> tuple[list[SourceFile], int, int]:
-    """(the files to read, how many of them are new, how many are unchanged), decided in one join: a file is read
-    unless ``table`` holds its path with the same identity (size, mtime_ns and, for reports, crc32). A row whose
-    read a worker's death or a failed read spoiled does not count: that file is read again, as a new one."""
+def _known(cat: Catalog, table: str) -> dict[str, Identity]:
+    """path -> identity of the files a raw table already holds."""
     crc = "file_crc32" if table == "raw.reports" else "NULL"
-    _, rows = cat.query_with({"_listing": _listing(files)}, f"""
-        SELECT l.i, k.path IS NULL AS new
-        FROM _listing AS l
-        LEFT JOIN (SELECT path, file_size, file_mtime_ns, {crc} AS crc32 FROM {table}
-                   WHERE coalesce(error, '') NOT LIKE 'worker died%'
-                     AND coalesce(error, '') NOT LIKE 'cannot read%') AS k ON k.path = l.path
-        WHERE k.path IS NULL OR k.file_size IS DISTINCT FROM l.size OR k.file_mtime_ns IS DISTINCT FROM l.mtime_ns
-           OR k.crc32 IS DISTINCT FROM l.crc32
-        ORDER BY l.i""")
-    todo = [files[i] for i, _ in rows]
-    return todo, sum(new for _, new in rows), len(files) - len(todo)
+    _, rows = cat.query(  # a read whose worker died, or that could not get the bytes, is retried
+        f"SELECT path, file_size, file_mtime_ns, {crc} FROM {table} WHERE coalesce(error, '') NOT LIKE 'worker died%' "
+        "AND coalesce(error, '') NOT LIKE 'cannot read%'")
+    return {p: (s, m, c) for p, s, m, c in rows}
+
+
+def _changed(files: list[SourceFile], known: dict[str, Identity]) -> tuple[list[SourceFile], int]:
+    todo = [f for f in files if known.get(f.rel_path) != (f.size, f.mtime_ns, f.crc32)]
+    return todo, len(files) - len(todo)
 
 
 def _flush(cat: Catalog, table: str, rows: list[dict[str, Any]], key: str) -> None:
@@ -95,7 +83,8 @@ def _flush(cat: Catalog, table: str, rows: list[dict[str, Any]], key: str) -> No
 
 def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: int | None,
                    progress: Progress) -> dict[str, int]:
-    todo, new, unchanged = _changed(cat, "raw.images", files)
+    known = _known(cat, "raw.images")
+    todo, unchanged = _changed(files, known)
     by_rel = {f.rel_path: f for f in todo}
     progress("headers", 0, len(todo))
     rows: list[dict[str, Any]] = []
@@ -113,6 +102,7 @@ def _ingest_images(cat: Catalog, root: Path, files: list[SourceFile], workers: i
             _flush(cat, "raw.images", rows, "dicom_id")
         progress("headers", 1, len(todo))
     _flush(cat, "raw.images", rows, "dicom_id")
+    new = sum(1 for f in todo if f.rel_path not in known)
     return {"images": len(files), "images_read": len(todo), "images_new": new,
             "images_updated": len(todo) - new, "images_unchanged": unchanged, "images_failed": failed}
 
@@ -128,7 +118,8 @@ def _archive_items(archive: Archive, todo: list[SourceFile],
 
 def _ingest_reports(cat: Catalog, root: Path | Archive, files: list[SourceFile], overrides: dict[int, Override],
                     workers: int | None, progress: Progress) -> dict[str, int]:
-    todo, new, unchanged = _changed(cat, "raw.reports", files)
+    known = _known(cat, "raw.reports")
+    todo, unchanged = _changed(files, known)
     by_rel = {f.rel_path: f for f in todo}
     progress("reports", 0, len(todo))
     rows: list[dict[str, Any]] = []
@@ -154,6 +145,7 @@ def _ingest_reports(cat: Catalog, root: Path | Archive, files: list[SourceFile],
             _flush_reports(cat, rows, sections)
         progress("reports", 1, len(todo))
     _flush_reports(cat, rows, sections)
+    new = sum(1 for f in todo if f.rel_path not in known)
     return {"reports": len(files), "reports_read": len(todo), "reports_new": new,
             "reports_updated": len(todo) - new, "reports_unchanged": unchanged,
             "reports_failed": failed}
@@ -201,13 +193,12 @@ def _missing(cat: Catalog, images: list[SourceFile], reports: list[SourceFile], 
              scanned_images: bool = True, reports_complete: bool = True) -> dict[str, int]:
     """Count (and with ``prune`` delete) catalog rows whose source file is gone: images only when they were looked
     for, reports only when their listing is complete (a damaged archive lists only the members before the damage)."""
-    def gone(key: str, table: str, files: list[SourceFile]) -> list[tuple[Any, str]]:
-        listed = pa.table({"path": pa.array([f.rel_path for f in files], pa.string())})
-        return cat.query_with({"_present": listed}, f"SELECT {key}, path FROM {table} AS t WHERE NOT EXISTS "
-                              "(SELECT 1 FROM _present AS p WHERE p.path = t.path) ORDER BY path")[1]
-
-    gone_images = gone("dicom_id", "raw.images", images) if scanned_images else []
-    gone_reports = gone("study_id", "raw.reports", reports)
+    present_images = {f.rel_path for f in images}
+    present_reports = {f.rel_path for f in reports}
+    _, image_rows = cat.query("SELECT dicom_id, path FROM raw.images")
+    _, report_rows = cat.query("SELECT study_id, path FROM raw.reports")
+    gone_images = [(d, p) for d, p in image_rows if p not in present_images] if scanned_images else []
+    gone_reports = [(s, p) for s, p in report_rows if p not in present_reports]
     pruned_reports = gone_reports if reports_complete else []
     if prune and (gone_images or pruned_reports):
         ids = [d for d, _ in gone_images]
