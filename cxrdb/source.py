@@ -18,6 +18,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,6 +27,7 @@ from .archive import SUFFIXES as ARCHIVE_SUFFIXES
 from .archive import Archive, looks_like_archive, open_archive
 from .errors import CxrdbError
 
+_NAME = attrgetter("name")  # the sort key of a folder's entries
 _GROUP = re.compile(r"p[0-9][0-9]")
 _PATIENT = re.compile(r"p([0-9]+)")
 _STUDY = re.compile(r"s([0-9]+)")
@@ -109,7 +111,7 @@ def _list_folder(path: str, kinds: set[str]) -> tuple[Listed, list[tuple[tuple[i
     subfolders to list. Never opens a file; what it says of an entry does not depend on the path that reached it."""
     try:
         with os.scandir(path) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted(it, key=_NAME)
     except OSError as exc:
         return f"cannot list folder: {exc.strerror or exc}", []
     items: list[tuple[Any, ...]] = []
