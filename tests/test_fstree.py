@@ -1,5 +1,5 @@
-"""fstree: a threaded listing equal to a plain walk, a prefetch that never loops, a read-ahead that changes
-nothing but the page cache."""
+"""fstree: a threaded listing equal to a plain walk, a threaded folder listing that lists each folder once and never
+loops, a read-ahead that changes nothing but the page cache."""
 
 from __future__ import annotations
 
@@ -32,7 +32,46 @@ def test_list_tree_matches_a_plain_walk_with_links_and_unreadable_folders(tmp_pa
     tree = fstree.list_tree(top, threads=4)
     assert tree == expected
     assert list(tree) == sorted(expected)
-    fstree.prefetch(top, threads=4)  # follows the loop once, never forever
+
+
+def test_list_folders_lists_every_folder_once_through_links_and_loops(tmp_path: Path) -> None:
+    top = tmp_path / "t"
+    for i in range(80):
+        (top / f"p{i % 7}" / f"s{i}").mkdir(parents=True)
+    (top / "p0" / "dir-link").symlink_to(top / "p2", target_is_directory=True)  # p2 reached twice
+    (top / "p0" / "loop").symlink_to(top, target_is_directory=True)
+    (top / "p1" / "locked").mkdir()
+    (top / "p1" / "locked").chmod(0)
+    calls: list[str] = []
+
+    def lister(path: str) -> tuple[list[str], list[tuple[tuple[int, int], str]]]:
+        calls.append(path)
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError:
+            return ["unlistable"], []
+        subs = []
+        for e in entries:
+            if e.is_dir():  # follows the links
+                st = e.stat()
+                subs.append(((st.st_dev, st.st_ino), e.path))
+        return sorted(e.name for e in entries), subs
+
+    try:
+        listed = fstree.list_folders(top, lister, threads=4)
+    finally:
+        (top / "p1" / "locked").chmod(0o755)
+    real = [top] + [Path(d) / n for d, dirs, _ in os.walk(top) for n in dirs  # every real folder once
+                    if not os.path.islink(Path(d) / n)]
+    assert len(calls) == len(set(calls)) == len(real) == len(listed)
+    keys = {(p.stat().st_dev, p.stat().st_ino): p for p in real}
+    assert set(listed) == set(keys)
+    for key, names in listed.items():
+        if os.access(keys[key], os.R_OK) or os.geteuid() == 0:
+            assert names == sorted(os.listdir(keys[key]))
+        else:
+            assert names == ["unlistable"]
 
 
 def test_read_ahead_yields_every_item_in_order_whatever_the_files(tmp_path: Path) -> None:

@@ -150,6 +150,27 @@ def test_rerun_skips_unchanged_and_updates_changed(tmp_path: Path) -> None:
         assert cat.scalar("SELECT count(*) FROM raw.images") == first["images"]
 
 
+def test_rerun_reads_touched_and_spoiled_files_and_counts_the_gone_ones(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    made = build_source(root, broken=False)
+    ids = sorted(made)
+    with Catalog.open(tmp_path / "c.duckdb") as cat:
+        ingest(cat, root, workers=1)
+        with cat.transaction():
+            cat.update_columns("raw.images", [{"dicom_id": ids[0], "error": "worker died (killed by signal 9)"}],
+                               on=("dicom_id",))
+        touched = next(root.rglob(f"{ids[1]}.dcm"))
+        os.utime(touched, ns=(1, 1))  # same bytes, another mtime: read again
+        next(root.rglob(f"{ids[2]}.dcm")).unlink()
+        next(root.rglob("s50000001.txt")).write_text(REPORT + "\n")  # another size
+        again = ingest(cat, root, workers=1)
+        assert (again["images_read"], again["images_new"], again["images_updated"]) == (2, 1, 1)
+        assert again["images_missing"] == 1 and again["images_unchanged"] == again["images"] - 2
+        assert (again["reports_read"], again["reports_updated"], again["reports_missing"]) == (1, 1, 0)
+        assert cat.scalar("SELECT error FROM raw.images WHERE dicom_id = ?", [ids[0]]) is None
+        assert cat.scalar("SELECT file_mtime_ns FROM raw.images WHERE dicom_id = ?", [ids[1]]) == 1
+
+
 def test_overrides_file(tmp_path: Path) -> None:
     root = tmp_path / "src"
     build_source(root, broken=False)

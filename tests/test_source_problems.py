@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cxrdb.catalog import Catalog
 from cxrdb.cli import app
 from cxrdb.ingest.run import ingest
-from cxrdb.source import MIMIC_DICOM_ID, SAFE_ID, scan
+from cxrdb.source import MIMIC_DICOM_ID, SAFE_ID, _ids, _walk, scan
 
 STUDY = Path("files/p10/p10000001/s50000001")
 GOOD = dicom_id(1)
@@ -83,6 +83,34 @@ def test_symlinks_to_real_files_and_folders_keep_working(tmp_path: Path) -> None
     assert size == DICOMS[1].stat().st_size
 
 
+def test_the_threaded_walk_is_the_walk_in_name_order_links_and_repeats_included(tmp_path: Path) -> None:
+    study = _layout(tmp_path)
+    group = tmp_path / "files" / "p10"
+    for n in range(2, 90):  # more folders than the listing threads' frontier
+        other = group / f"p100000{n:02d}" / f"s500000{n:02d}"
+        other.mkdir(parents=True)
+        shutil.copyfile(DICOMS[n % 3], other / f"{dicom_id(n)}.dcm")
+        (other.parent / f"s500000{n:02d}.txt").write_text(REPORT, encoding="utf-8")
+    # a link met before the folder it names (name order): the link is walked, the real folder is the repeat
+    (group / "p10000001" / "s50000000").symlink_to(group / "p10000050" / "s50000050", target_is_directory=True)
+    (study / "loop").symlink_to(tmp_path / "files")
+    os.mkfifo(study / f"{dicom_id(95)}.dcm")
+    (group / "p10000003" / "s50000003" / f"{dicom_id(96)}.dcm").symlink_to(tmp_path / "gone.dcm")
+    threaded: list[tuple[str, str]] = []
+    serial: list[tuple[str, str]] = []
+    walked = list(_walk(tmp_path, threaded, {"dcm", "txt"}, threads=4))
+    assert walked == list(_walk(tmp_path, serial, {"dcm", "txt"}, threads=0))
+    assert threaded == serial
+    problems = dict(threaded)
+    assert problems[f"{STUDY}/loop"] == "symlinked folder repeats files"
+    assert problems["files/p10/p10000050/s50000050"] == "symlinked folder repeats files/p10/p10000001/s50000000"
+    assert problems[f"{STUDY}/{dicom_id(95)}.dcm"] == "a FIFO, not a regular file"
+    assert f"files/p10/p10000001/s50000000/{dicom_id(50)}.dcm" in {rel for rel, _, _ in walked}
+    sizes = {rel: (size, mtime) for rel, size, mtime in walked}
+    st = (group / "p10000002" / "s50000002" / f"{dicom_id(2)}.dcm").stat()
+    assert sizes[f"files/p10/p10000002/s50000002/{dicom_id(2)}.dcm"] == (st.st_size, st.st_mtime_ns)
+
+
 @pytest.mark.parametrize("name", ["not a valid id", 'a,b"c', "x'y", "._hidden", "-rf", "caf\u00e9", "tab\there",
                                   "x" * 129])
 def test_unsafe_dicom_ids_are_problems(tmp_path: Path, name: str) -> None:
@@ -123,6 +151,30 @@ def test_id_forms() -> None:
     assert MIMIC_DICOM_ID.fullmatch("02aa804e-bde0afdd-112c0b34-7bc16630-4e384014")
     assert all(MIMIC_DICOM_ID.fullmatch(dicom_id(n)) for n in (0, 1, 255, 4095))
     assert SAFE_ID.fullmatch("not-a-dicom") and not SAFE_ID.fullmatch("a b")
+
+
+def test_image_ids_parsed_once_per_folder_are_the_ids_of_each_path(tmp_path: Path) -> None:
+    study = _layout(tmp_path)
+    files = tmp_path / "files"
+    for rel in ["x.dcm", "p10/y.dcm", "p10/p10000001/.dcm", "p10/p10000001/s50000001/.dcm",
+                f"p10/p10000001/s50000001/{dicom_id(7)}.dcm", f"p10/p20000001/s5/{dicom_id(8)}.dcm",
+                f"p10/p10000002/s{'9' * 19}/{dicom_id(9)}.dcm", f"p10/p10000002/sx/{dicom_id(10)}.dcm",
+                f"p10/p10000002/s60000001/deeper/{dicom_id(11)}.dcm", "p10/p10000002/s60000001/.dcm",
+                f"p10/p10000002/s60000001/{dicom_id(12)}.dcm", "p1/p10000003/s60000002/a.dcm"]:
+        (files / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DICOMS[0], files / rel)
+    listing = _scan(tmp_path)
+    expected_images, expected_problems = [], {}
+    for rel, _, _ in _walk(tmp_path, [], {"dcm"}, threads=0):  # every path judged on its own
+        ids = _ids(rel)
+        if isinstance(ids, str):
+            expected_problems[rel] = ids
+        else:
+            expected_images.append((rel, *ids))
+    assert [(f.rel_path, f.subject_id, f.study_id, f.dicom_id) for f in listing.images] == expected_images
+    assert {p: r for p, r in listing.problems if p.endswith(".dcm")} == expected_problems
+    assert expected_problems["files/p10/p10000001/s50000001/.dcm"] == "empty dicom_id in file name"
+    assert len(expected_images) == 3 and study.exists()
 
 
 def test_too_long_numeric_ids_are_problems(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def stat_file(out: Path) -> Callable[[str], tuple[int, int] | None]:
 
     def figures(rel: str) -> tuple[int, int] | None:
         try:
-            st = os.stat(out / rel)
+            st = os.stat(os.path.join(out, rel))
         except OSError:
             return None
         return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
@@ -57,8 +57,8 @@ def check_jpgs(out: Path, rows: Iterable[dict[str, Any]],
     result = OnDisk()
     figures = figures or stat_file(out)
     for row in rows:
-        path = out / row["jpg_path"]
-        found = figures(row["jpg_path"])
+        rel = row["jpg_path"]
+        found = figures(rel)
         if found is None:
             result.stale.append((row, "missing on disk"))
             continue
@@ -69,7 +69,7 @@ def check_jpgs(out: Path, rows: Iterable[dict[str, Any]],
             result.current.append(row)
         else:
             try:
-                same = sha256_file(path) == row["jpg_sha256"]
+                same = sha256_file(os.path.join(out, rel)) == row["jpg_sha256"]
             except OSError:
                 same = False
             if same:
