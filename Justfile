@@ -30,7 +30,7 @@ bench:
 package:
     rm -rf /tmp/cxrdb-wheel && python3 -m venv .venv && .venv/bin/pip wheel -q --no-deps -w /tmp/cxrdb-wheel .
     python3 -m venv /tmp/cxrdb-wheel/venv && /tmp/cxrdb-wheel/venv/bin/pip install -q /tmp/cxrdb-wheel/cxrdb-*.whl
-    cd /tmp/cxrdb-wheel && venv/bin/cxrdb demo --out demo-out && venv/bin/cxrdb check --db demo-out/catalog.duckdb --release demo-out/release
+    cd /tmp/cxrdb-wheel && venv/bin/cxrdb demo --out demo-out && venv/bin/cxrdb check --db demo-out/catalog.duckdb --release demo-out/release && venv/bin/cxrdb diff demo-out/release demo-out/release --out diff-out
 
 # CI, as it runs on a clean machine.
 ci:
