@@ -2,21 +2,24 @@
 
 A tree whose metadata is not in the page cache (a network or virtual disk, a VM that reclaims cache, a source of
 hundreds of thousands of files) costs one disk round trip per folder and per inode; walked one entry at a time
-that latency is paid serially. Here the tree is cut into subtrees that threads walk at once (the GIL is released
-in every ``scandir`` and ``stat``), which measured 2.3–4.7x faster on a cold tree of 64k files and the same on a
-warm one. Results come back in name order whatever the threads did. A tree is listed once: :func:`list_tree` for
-a folder's files and figures, :func:`list_folders` for a walk whose caller judges each entry (the source), which it
-then assembles in name order from the listings (no prefetch pass followed by a second walk).
+that latency is paid serially. Here the tree is cut into subtrees that are walked at once: by a few processes
+when the tree is large (each has its own GIL; threads of one process queue for one, and on a 2-core VM 16 threads
+listed a warm tree of 120k files 3x slower than one thread), else by threads (the GIL is released in every
+``scandir`` and ``stat``). Results come back in name order whatever the listers did. A tree is listed once:
+:func:`list_tree` for a folder's files and figures, :func:`list_folders` for a walk whose caller judges each entry
+(the source), which it then assembles in name order from the listings (no prefetch pass and a second walk).
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from operator import attrgetter
 from typing import TypeVar
 
@@ -25,6 +28,10 @@ R = TypeVar("R")
 Key = tuple[int, int]  # (st_dev, st_ino): a folder, whatever path reaches it
 _NAME = attrgetter("name")  # the sort key of a folder's entries
 THREADS = 16  # stats in flight: enough to cover the latency of a network disk, few enough to stay polite
+#: listing processes for a large tree (:func:`list_tree`): each has its own GIL. Threads in one process contend
+#: for one: on a 2-core VM, 120k files listed warm took 6.4 s on one thread, 14-22 s on 4-16 threads, 2.9 s in 4
+#: processes; cold 38 s / 22-38 s / 16 s (CXRDB_LIST_PROCESSES overrides it; 1 lists in this process, threaded)
+PROCESSES = 4
 _GROUP = 32  # paths per read-ahead task
 _FRONTIER = 64  # subtrees handed to the threads: split the top of the tree until there are at least this many
 
@@ -87,16 +94,65 @@ def _groups(frontier: list[T], threads: int) -> list[list[T]]:
     return [frontier[i:i + n] for i in range(0, len(frontier), n)]
 
 
+def _subtrees(group: list[tuple[str, str]]) -> list[Entry]:
+    """Every entry of a group of subtrees (one task of a listing process or thread)."""
+    return [e for f in group for e in _subtree(*f)]
+
+
+def _processes() -> int:
+    try:
+        return max(1, int(os.environ.get("CXRDB_LIST_PROCESSES", PROCESSES)))
+    except ValueError:
+        return PROCESSES
+
+
+def _in_processes(fn: Callable[[T], R], groups: list[T], processes: int) -> list[R] | None:
+    """``fn`` over ``groups`` in ``processes`` processes (the executor's start method), or None when they cannot
+    start (a daemonic worker cannot have children, a sandbox forbids fork): the caller then lists them itself."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    method = os.environ.get("CXRDB_START_METHOD") or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    try:
+        with ProcessPoolExecutor(min(processes, len(groups)), mp_context=mp.get_context(method)) as pool:
+            return list(pool.map(fn, groups))
+    except (OSError, AssertionError, BrokenProcessPool, ValueError, TypeError, AttributeError, pickle.PicklingError):
+        return None  # also a function that cannot be pickled (a closure): threads list the tree instead
+
+
 def list_tree(top: str | os.PathLike[str], *, threads: int = THREADS) -> dict[str, tuple[int, int] | None]:
     """Every entry under ``top`` that is not a folder, by relative path (sorted): ``(size, mtime_ns)`` of the
     file it names, or None (a dangling symlink, a symlink to a folder, an entry that cannot be stat'ed).
-    Symlinked folders are entries, never walked into; a folder that cannot be listed counts as empty."""
+    Symlinked folders are entries, never walked into; a folder that cannot be listed counts as empty. A tree
+    large enough to split into ``_FRONTIER`` subtrees is listed by :data:`PROCESSES` processes, else by threads."""
     entries, frontier = _split(os.fspath(top), _list)
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        for part in pool.map(lambda group: [e for f in group for e in _subtree(*f)], _groups(frontier, threads)):
-            entries += part
+    processes = _processes()
+    parts = (_in_processes(_subtrees, _groups(frontier, processes), processes)
+             if processes > 1 and len(frontier) >= _FRONTIER else None)
+    if parts is None:
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            parts = list(pool.map(_subtrees, _groups(frontier, threads)))
+    for part in parts:
+        entries += part
     entries.sort(key=lambda e: e[0])
     return dict(entries)
+
+
+def _listed_subtrees(lister: Callable[[str], tuple[R, list[tuple[Key, str]]]],
+                     group: list[tuple[Key, str]]) -> dict[Key, R]:
+    """One listing process's part of :func:`list_folders`: every folder of its subtrees, each listed once."""
+    seen = {k for k, _ in group}
+    listed: dict[Key, R] = {}
+    stack = list(group)
+    while stack:
+        k, path = stack.pop()
+        listed[k], subs = lister(path)
+        for sub in subs:
+            if sub[0] not in seen:
+                seen.add(sub[0])
+                stack.append(sub)
+    return listed
 
 
 def list_folders(top: str | os.PathLike[str], lister: Callable[[str], tuple[R, list[tuple[Key, str]]]], *,
@@ -132,6 +188,14 @@ def list_folders(top: str | os.PathLike[str], lister: Callable[[str], tuple[R, l
     frontier = [(key, os.fspath(top))]
     while frontier and len(frontier) < _FRONTIER:  # breadth-first until there are subtrees enough to share out
         frontier = [sub for k, path in frontier for sub in visit(k, path)]
+    processes = _processes()
+    parts = (_in_processes(partial(_listed_subtrees, lister), _groups(frontier, processes), processes)
+             if processes > 1 and len(frontier) >= _FRONTIER else None)
+    if parts is not None:  # a folder two subtrees reach (a symlink) was listed by both: the listings are equal
+        for part in parts:
+            for k, result in part.items():
+                listed.setdefault(k, result)
+        return listed
     with ThreadPoolExecutor(max(1, threads)) as pool:
         for _ in pool.map(subtrees, _groups(frontier, threads)):
             pass

@@ -18,6 +18,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -107,7 +108,7 @@ Listed = "list[tuple[Any, ...]] | str"
 
 
 def _list_folder(path: str, kinds: set[str]) -> tuple[Listed, list[tuple[tuple[int, int], str]]]:
-    """One folder of the source (from a listing thread): its entries as :func:`_walk` needs them, and its
+    """One folder of the source (from a listing process or thread): its entries as :func:`_walk` needs them, and its
     subfolders to list. Never opens a file; what it says of an entry does not depend on the path that reached it."""
     try:
         with os.scandir(path) as it:
@@ -161,7 +162,7 @@ def _walk(root: Path, problems: list[tuple[str, str]], kinds: set[str], *,
     top = root / "files"
     st_top = top.stat()
     top_key = (st_top.st_dev, st_top.st_ino)
-    listed = fstree.list_folders(top, lambda path: _list_folder(path, kinds), threads=threads) if threads else None
+    listed = fstree.list_folders(top, partial(_list_folder, kinds=kinds), threads=threads) if threads else None
     visited = {top_key: "files"}  # folders walked: a symlinked loop is walked once, in name order
     stack = [("files", top_key, str(top))]
     while stack:

@@ -34,7 +34,8 @@ def test_list_tree_matches_a_plain_walk_with_links_and_unreadable_folders(tmp_pa
     assert list(tree) == sorted(expected)
 
 
-def test_list_folders_lists_every_folder_once_through_links_and_loops(tmp_path: Path) -> None:
+def test_list_folders_lists_every_folder_once_through_links_and_loops(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CXRDB_LIST_PROCESSES", "1")  # the threaded listing (the lister below counts its calls)
     top = tmp_path / "t"
     for i in range(80):
         (top / f"p{i % 7}" / f"s{i}").mkdir(parents=True)
@@ -90,3 +91,28 @@ def test_read_ahead_yields_every_item_in_order_whatever_the_files(tmp_path: Path
     gen = fstree.read_ahead(iter(items), lambda it: it[1], lead=1000, head=10)
     assert next(gen) == items[0]  # a short lead or a long one: the first item comes once the window fills
     gen.close()
+
+
+def _names(path: str) -> tuple[list[str], list[tuple[tuple[int, int], str]]]:
+    """A picklable lister: a folder's names, and its subfolders (links followed)."""
+    with os.scandir(path) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    subs = [((e.stat().st_dev, e.stat().st_ino), e.path) for e in entries if e.is_dir()]
+    return [e.name for e in entries], subs
+
+
+def test_listing_processes_give_what_threads_give(tmp_path: Path, monkeypatch) -> None:
+    top = tmp_path / "t"
+    for i in range(150):  # a frontier large enough for the listing processes
+        d = top / f"p{i % 3}" / f"s{i}"
+        d.mkdir(parents=True)
+        (d / f"{i}.jpg").write_bytes(b"x" * i)
+    (top / "p0" / "s0" / "up").symlink_to(top / "p1", target_is_directory=True)  # another subtree, reached twice
+    (top / "p2" / "s2" / "loop").symlink_to(top, target_is_directory=True)
+    results = {}
+    for processes in ("4", "1"):
+        monkeypatch.setenv("CXRDB_LIST_PROCESSES", processes)
+        results[processes] = (fstree.list_tree(top), fstree.list_folders(top, _names))
+    assert results["4"][0] == results["1"][0] and list(results["4"][0]) == list(results["1"][0])
+    assert results["4"][1] == results["1"][1]
+    assert len(results["4"][0]) == 150 + 2

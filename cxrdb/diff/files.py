@@ -91,6 +91,8 @@ def _follow_folder_links(root: Path, entries: dict[str, tuple[int, int] | None])
     back into a folder already walked (a loop) stays an entry."""
     seen = {root.resolve()}
     todo = [rel for rel, stat in entries.items() if stat is None and (root / rel).is_dir()]
+    if not todo:
+        return entries  # list_tree's order already
     while todo:
         rel = todo.pop()
         target = (root / rel).resolve()
