@@ -36,6 +36,11 @@ _READY = "ready"
 _PARENT_POLL_SECONDS = 1.0
 
 
+def start_method() -> str:
+    """How worker processes start: CXRDB_START_METHOD, else fork where the platform has it, else spawn."""
+    return os.environ.get("CXRDB_START_METHOD") or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
 def default_workers() -> int:
     """One worker per available core."""
     try:
@@ -221,7 +226,7 @@ def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_
     # fork: workers start with the parent's imports (numpy, OpenCV, pydicom, spaCy...) already loaded, which
     # saves ~0.5 s per worker start; they never touch the parent's DuckDB connection. CXRDB_START_METHOD
     # (spawn, forkserver) overrides it, e.g. on platforms without fork.
-    method = os.environ.get("CXRDB_START_METHOD") or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    method = start_method()
     ctx = mp.get_context(method)
     fork = method == "fork"
     me = os.getpid()

@@ -113,9 +113,10 @@ def _in_processes(fn: Callable[[T], R], groups: list[T], processes: int) -> list
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    method = os.environ.get("CXRDB_START_METHOD") or ("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    from .executor import start_method
+
     try:
-        with ProcessPoolExecutor(min(processes, len(groups)), mp_context=mp.get_context(method)) as pool:
+        with ProcessPoolExecutor(min(processes, len(groups)), mp_context=mp.get_context(start_method())) as pool:
             return list(pool.map(fn, groups))
     except (OSError, AssertionError, BrokenProcessPool, ValueError, TypeError, AttributeError, pickle.PicklingError):
         return None  # also a function that cannot be pickled (a closure): threads list the tree instead

@@ -61,3 +61,15 @@ def real_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     """A source of every real test DICOM plus broken files (read-only use: copy before changing)."""
     root = tmp_path_factory.mktemp("source")
     return root, build_source(root)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(release, catalog) of one build of the bundled demo (read-only use: copy the release before changing it)."""
+    from cxrdb.build import build
+    from cxrdb.demo import demo_source
+
+    out = tmp_path_factory.mktemp("demo-build")
+    build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0, fmt="both",
+          workers=2)
+    return out / "release", out / "catalog.duckdb"

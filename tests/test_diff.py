@@ -23,17 +23,8 @@ from cxrdb.diff.tables import kappa
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(release, catalog) of one demo build."""
-    out = tmp_path_factory.mktemp("diff-demo")
-    build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0, fmt="both",
-          workers=2)
-    return out / "release", out / "catalog.duckdb"
-
-
-@pytest.fixture(scope="module")
-def perturbed(built: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory):
-    release, db = built
+def perturbed(demo_build: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory):
+    release, db = demo_build
     theirs = tmp_path_factory.mktemp("diff-theirs") / "release"
     case = perturb(release, theirs)
     return case, diff(release, theirs, db=db, workers=2)
@@ -44,8 +35,8 @@ def cxrdb(*args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "COLUMNS": "200"})
 
 
-def test_a_release_against_itself_and_against_a_second_build_is_identical(built, tmp_path: Path) -> None:
-    release, db = built
+def test_a_release_against_itself_and_against_a_second_build_is_identical(demo_build, tmp_path: Path) -> None:
+    release, db = demo_build
     other = tmp_path / "b"
     build(demo_source(), other / "release", db=other / "catalog.duckdb", validate_patients=2, seed=0, fmt="both",
           workers=1)
@@ -71,9 +62,9 @@ def test_files_only_in_one_and_differing_bytes(perturbed) -> None:
     assert not result.identical
 
 
-def test_changed_and_reencoded_jpgs_are_measured_in_pixels(perturbed, built) -> None:
+def test_changed_and_reencoded_jpgs_are_measured_in_pixels(perturbed, demo_build) -> None:
     case, result = perturbed
-    release, _ = built
+    release, _ = demo_build
     j = result.report["jpgs"]
     assert (j["compared"], j["differ"], j["identical"]) == (len(jpgs(release)), 2, len(jpgs(release)) - 2)
     assert j["undecodable"] == [] and j["shape_differs"] == 0
@@ -91,15 +82,15 @@ def test_changed_and_reencoded_jpgs_are_measured_in_pixels(perturbed, built) -> 
     assert j["worst"][0]["path"] == case.changed_jpg and j["worst"][0]["max_abs"] > 100
 
 
-def test_dropped_metadata_row(perturbed, built) -> None:
+def test_dropped_metadata_row(perturbed, demo_build) -> None:
     case, result = perturbed
-    _, rows = read_table(built[0] / METADATA)
+    _, rows = read_table(demo_build[0] / METADATA)
     m = result.report["tables"]["metadata"]
     assert (m["rows_ours"], m["rows_theirs"]) == (len(rows), len(rows) - 1)
     assert (m["only_ours"], m["only_theirs"]) == (1, 0)
     assert m["examples_only_ours"] == [case.dropped_dicom_id]
     assert m["values_differ"] == 0 and all(c["differ"] == 0 for c in m["columns"])
-    assert [c["column"] for c in m["columns"]] == read_table(built[0] / METADATA)[0][1:]
+    assert [c["column"] for c in m["columns"]] == read_table(demo_build[0] / METADATA)[0][1:]
 
 
 def test_moved_split_and_the_patient_it_leaks(perturbed) -> None:
@@ -115,9 +106,9 @@ def test_moved_split_and_the_patient_it_leaks(perturbed) -> None:
     assert s["patients_in_two_splits"]["examples_theirs"] == [subject]
 
 
-def test_flipped_labels_tables_agreement_and_kappa(perturbed, built) -> None:
+def test_flipped_labels_tables_agreement_and_kappa(perturbed, demo_build) -> None:
     case, result = perturbed
-    release, _ = built
+    release, _ = demo_build
     for labeler in ("chexpert", "negbio"):
         part = result.report["labels"][labeler]
         flips = [f for f in case.flips if f[0] == labeler]
@@ -144,9 +135,9 @@ def test_kappa_matches_the_textbook_formula() -> None:
     assert kappa([[0] * 4] * 4) is None
 
 
-def test_disagreements_are_explained_by_their_evidence(perturbed, built) -> None:
+def test_disagreements_are_explained_by_their_evidence(perturbed, demo_build) -> None:
     case, result = perturbed
-    _, db = built
+    _, db = demo_build
     header, rows = result.csvs["label_disagreements.csv"]
     by_key = {(r[0], r[2], r[3]): dict(zip(header, r, strict=True)) for r in rows}
     con = duckdb.connect(str(db), read_only=True)
@@ -173,16 +164,16 @@ def test_disagreements_are_explained_by_their_evidence(perturbed, built) -> None
             (study, ours, theirs) for _, study, _, ours, theirs in mine}
 
 
-def test_updated_checksums_find_the_same_differences(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_updated_checksums_find_the_same_differences(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     case = perturb(release, tmp_path / "theirs", update_sums=True)
     result = diff(release, case.root)
     assert set(result.report["files"]["differ"]) == case.differing_files
     assert result.report["summary"]["jpgs_differ"] == 2
 
 
-def test_an_edit_that_keeps_size_and_mtime_is_found_by_rehash(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_an_edit_that_keeps_size_and_mtime_is_found_by_rehash(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     shutil.copytree(release, theirs)
     rel = jpgs(theirs)[5]
@@ -198,8 +189,8 @@ def test_an_edit_that_keeps_size_and_mtime_is_found_by_rehash(built, tmp_path: P
     assert rehashed.report["jpgs"]["differ"] == 1
 
 
-def test_a_copy_with_fresh_mtimes_is_hashed_not_trusted(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_a_copy_with_fresh_mtimes_is_hashed_not_trusted(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     shutil.copytree(release, theirs, copy_function=shutil.copyfile)  # cp -r: every mtime is now
     os.utime(theirs / "SHA256SUMS.txt", ns=(0, 0))
@@ -212,8 +203,8 @@ def test_a_copy_with_fresh_mtimes_is_hashed_not_trusted(built, tmp_path: Path) -
     assert result.report["files"]["by_checksums"] == 0
 
 
-def test_undecodable_and_resized_jpgs(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_undecodable_and_resized_jpgs(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     shutil.copytree(release, theirs)
     images = jpgs(theirs)
@@ -230,8 +221,8 @@ def test_undecodable_and_resized_jpgs(built, tmp_path: Path) -> None:
     assert j["worst"] == [] and sum(j["histogram"]) == 0
 
 
-def test_a_side_without_a_label_file_or_with_a_broken_one(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_a_side_without_a_label_file_or_with_a_broken_one(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     shutil.copytree(release, theirs)
     for name in ("mimic-cxr-2.0.0-negbio.csv.gz", "mimic-cxr-2.0.0-negbio.parquet"):
@@ -244,8 +235,8 @@ def test_a_side_without_a_label_file_or_with_a_broken_one(built, tmp_path: Path)
     assert report["labels"]["chexpert"]["disagree"] == 0
 
 
-def test_parquet_only_side_compares_equal_to_the_csv(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_parquet_only_side_compares_equal_to_the_csv(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     shutil.copytree(release, theirs)
     for labeler in ("chexpert", "negbio"):
@@ -258,8 +249,8 @@ def test_parquet_only_side_compares_equal_to_the_csv(built, tmp_path: Path) -> N
         assert [o["observation"] for o in part["observations"]][:2] == ["Atelectasis", "Cardiomegaly"]
 
 
-def test_duplicate_and_invalid_rows_are_counted_not_trusted(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_duplicate_and_invalid_rows_are_counted_not_trusted(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     shutil.copytree(release, theirs)
     header, rows = read_table(theirs / SPLIT)
@@ -276,9 +267,9 @@ def test_duplicate_and_invalid_rows_are_counted_not_trusted(built, tmp_path: Pat
     assert sum(map(sum, atelectasis["table"])) == atelectasis["compared"] - 1
 
 
-def test_cli_exit_codes_report_files_and_determinism(perturbed, built, tmp_path: Path) -> None:
+def test_cli_exit_codes_report_files_and_determinism(perturbed, demo_build, tmp_path: Path) -> None:
     case, _ = perturbed
-    release, db = built
+    release, db = demo_build
     same = cxrdb("diff", str(release), str(release), "--out", str(tmp_path / "same"))
     assert same.returncode == 0, same.stderr
     assert "identical" in same.stdout
@@ -310,7 +301,7 @@ def test_cli_exit_codes_report_files_and_determinism(perturbed, built, tmp_path:
 
 
 @pytest.mark.browser
-def test_the_real_report_renders_in_chromium(perturbed, built, tmp_path: Path) -> None:
+def test_the_real_report_renders_in_chromium(perturbed, demo_build, tmp_path: Path) -> None:
     from _browser import dump_dom, find_chromium, screenshot
 
     browser = find_chromium()
@@ -332,8 +323,8 @@ def test_the_real_report_renders_in_chromium(perturbed, built, tmp_path: Path) -
     assert grey > 5000 and (img != 255).any(axis=2).mean() > 0.02
 
 
-def test_image_list_lines_and_test_set_labels(built, tmp_path: Path) -> None:
-    release = shutil.copytree(built[0], tmp_path / "ours")
+def test_image_list_lines_and_test_set_labels(demo_build, tmp_path: Path) -> None:
+    release = shutil.copytree(demo_build[0], tmp_path / "ours")
     theirs = shutil.copytree(release, tmp_path / "theirs")
     lines = (theirs / "IMAGE_FILENAMES").read_text(encoding="utf-8").splitlines()
     (theirs / "IMAGE_FILENAMES").write_text("\n".join([*lines[1:], lines[2]]) + "\n", encoding="utf-8")

@@ -17,21 +17,10 @@ import numpy as np
 import pytest
 from diffcases import METADATA, jpgs, perturb, read_table, write_table
 
-from cxrdb.build import build
-from cxrdb.demo import demo_source
 from cxrdb.diff import diff
 from cxrdb.diff.pixels import compare_pair
 
 CHEXPERT = "mimic-cxr-2.0.0-chexpert.csv.gz"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(release, catalog) of one demo build."""
-    out = tmp_path_factory.mktemp("hostile-demo")
-    build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0, fmt="both",
-          workers=2)
-    return out / "release", out / "catalog.duckdb"
 
 
 def cxrdb(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -47,9 +36,9 @@ def copy(release: Path, to: Path) -> Path:
 # --- the --out folder -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("inside", ["ours", "theirs"])
-def test_out_inside_a_release_is_refused_before_working(built, tmp_path: Path, inside: str) -> None:
+def test_out_inside_a_release_is_refused_before_working(demo_build, tmp_path: Path, inside: str) -> None:
     """A report written into a release would be a difference of the next run: refused, nothing written."""
-    release, _ = built
+    release, _ = demo_build
     theirs = copy(release, tmp_path / "theirs")
     out = (release if inside == "ours" else theirs) / "diff-report"
     r = cxrdb("diff", release, theirs, "--out", out)
@@ -58,8 +47,8 @@ def test_out_inside_a_release_is_refused_before_working(built, tmp_path: Path, i
     assert r.stdout.strip() == ""  # refused before any comparison was printed
 
 
-def test_out_that_is_a_file_is_refused_with_exit_2(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_out_that_is_a_file_is_refused_with_exit_2(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     out = tmp_path / "report.txt"
     out.write_text("keep me\n")
     r = cxrdb("diff", release, release, "--out", out)
@@ -69,8 +58,8 @@ def test_out_that_is_a_file_is_refused_with_exit_2(built, tmp_path: Path) -> Non
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder: nothing to refuse")
-def test_an_unwritable_out_is_refused_before_working(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_an_unwritable_out_is_refused_before_working(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
     r = cxrdb("diff", release, release, "--out", locked / "report")
@@ -79,9 +68,9 @@ def test_an_unwritable_out_is_refused_before_working(built, tmp_path: Path) -> N
 
 # --- folders ----------------------------------------------------------------------------------------------------
 
-def test_a_symlinked_files_folder_is_compared_not_skipped(built, tmp_path: Path) -> None:
+def test_a_symlinked_files_folder_is_compared_not_skipped(demo_build, tmp_path: Path) -> None:
     """A release assembled with ``files -> /shared/files`` holds the same JPGs as one with a real folder."""
-    release, _ = built
+    release, _ = demo_build
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     for p in release.iterdir():
@@ -113,8 +102,8 @@ def _sums(root: Path, *, dot: bool) -> None:
 
 
 @pytest.mark.parametrize("dot", [False, True])
-def test_sha256sum_output_with_escaped_names_and_dot_paths_is_trusted(built, tmp_path: Path, dot: bool) -> None:
-    release, _ = built
+def test_sha256sum_output_with_escaped_names_and_dot_paths_is_trusted(demo_build, tmp_path: Path, dot: bool) -> None:
+    release, _ = demo_build
     sides = []
     for name in ("a", "b"):
         side = copy(release, tmp_path / name)
@@ -133,8 +122,8 @@ def test_sha256sum_output_with_escaped_names_and_dot_paths_is_trusted(built, tmp
 # --- tables -----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("damage", ["empty file", "empty gzip", "truncated gzip", "ragged rows"])
-def test_a_broken_label_file_is_reported_not_a_crash(built, tmp_path: Path, damage: str) -> None:
-    release, _ = built
+def test_a_broken_label_file_is_reported_not_a_crash(demo_build, tmp_path: Path, damage: str) -> None:
+    release, _ = demo_build
     theirs = copy(release, tmp_path / "theirs")
     path = theirs / CHEXPERT
     if damage == "empty file":
@@ -154,9 +143,9 @@ def test_a_broken_label_file_is_reported_not_a_crash(built, tmp_path: Path, dama
     assert result.report["files"]["differ"] == [CHEXPERT]
 
 
-def test_a_plain_csv_and_a_csv_gz_that_is_not_gzip_are_read(built, tmp_path: Path) -> None:
+def test_a_plain_csv_and_a_csv_gz_that_is_not_gzip_are_read(demo_build, tmp_path: Path) -> None:
     """The published test-set labels are a plain .csv; a gunzipped file keeping its name is still a table."""
-    release, _ = built
+    release, _ = demo_build
     theirs = copy(release, tmp_path / "theirs")
     header, rows = read_table(theirs / METADATA)
     rows[0][4] = "changed"
@@ -176,9 +165,9 @@ def test_a_plain_csv_and_a_csv_gz_that_is_not_gzip_are_read(built, tmp_path: Pat
     assert labels["disagree"] == 0 and labels["rows_theirs"] == labels["rows_ours"] > 0
 
 
-def test_nan_label_cells_are_blank(built, tmp_path: Path) -> None:
+def test_nan_label_cells_are_blank(demo_build, tmp_path: Path) -> None:
     """pandas writes a missing label as ``nan`` when told to: the same value as an empty cell."""
-    release, _ = built
+    release, _ = demo_build
     theirs = copy(release, tmp_path / "theirs")
     header, rows = read_table(theirs / CHEXPERT)
     blanks = sum(c == "" for r in rows for c in r[2:])
@@ -200,10 +189,10 @@ def _with_size(jpg: bytes, rows: int, columns: int) -> bytes:
     return bytes(data)
 
 
-def test_a_decompression_bomb_is_refused_before_decoding(built, tmp_path: Path) -> None:
+def test_a_decompression_bomb_is_refused_before_decoding(demo_build, tmp_path: Path) -> None:
     """A header claiming 30000 x 30000 pixels (cv2 would allocate and 'decode' 900 Mpx, > MAX_PIXELS) is an
     error, not a decode; the side that holds it is named."""
-    release, _ = built
+    release, _ = demo_build
     rel = jpgs(release)[0]
     bomb = tmp_path / "bomb.jpg"
     bomb.write_bytes(_with_size((release / rel).read_bytes(), 30000, 30000))
@@ -211,8 +200,8 @@ def test_a_decompression_bomb_is_refused_before_decoding(built, tmp_path: Path) 
     assert result.error_side == "theirs" and "pixels" in (result.error or ""), result
 
 
-def test_a_png_named_jpg_is_not_a_jpeg(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_a_png_named_jpg_is_not_a_jpeg(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     rel = jpgs(release)[0]
     image = cv2.imread(str(release / rel), cv2.IMREAD_GRAYSCALE)
     png = tmp_path / "image.jpg"
@@ -223,8 +212,8 @@ def test_a_png_named_jpg_is_not_a_jpeg(built, tmp_path: Path) -> None:
 
 # --- the catalog (--db) -----------------------------------------------------------------------------------------
 
-def test_a_bad_catalog_is_refused_before_any_file_is_hashed(built, tmp_path: Path) -> None:
-    release, _ = built
+def test_a_bad_catalog_is_refused_before_any_file_is_hashed(demo_build, tmp_path: Path) -> None:
+    release, _ = demo_build
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database\n")
     stages: list[str] = []
@@ -234,9 +223,9 @@ def test_a_bad_catalog_is_refused_before_any_file_is_hashed(built, tmp_path: Pat
     assert stages == []
 
 
-def test_studies_missing_from_the_catalog_are_not_explained(built, tmp_path: Path) -> None:
+def test_studies_missing_from_the_catalog_are_not_explained(demo_build, tmp_path: Path) -> None:
     """A catalog of another release (here: one whose labels were deleted) explains nothing, and says so."""
-    release, db = built
+    release, db = demo_build
     case = perturb(release, tmp_path / "theirs")
     other = tmp_path / "other.duckdb"
     shutil.copy(db, other)
@@ -253,16 +242,16 @@ def test_studies_missing_from_the_catalog_are_not_explained(built, tmp_path: Pat
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc (a folder nothing can be created in)")
-def test_a_report_that_cannot_be_written_exits_2_not_1(built) -> None:
+def test_a_report_that_cannot_be_written_exits_2_not_1(demo_build) -> None:
     """Exit 1 means "the releases differ": a failure to write the report must not read as that."""
-    release, _ = built
+    release, _ = demo_build
     r = cxrdb("diff", release, release, "--out", "/proc/cxrdb-diff-report")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "/proc/cxrdb-diff-report" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_a_catalog_held_by_a_writer_is_one_red_line(built, tmp_path: Path) -> None:
-    release, db = built
+def test_a_catalog_held_by_a_writer_is_one_red_line(demo_build, tmp_path: Path) -> None:
+    release, db = demo_build
     held = tmp_path / "held.duckdb"
     shutil.copy(db, held)
     writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"

@@ -47,13 +47,18 @@ class Diff:
         return list(written)
 
 
+def is_jpg(rel: str) -> bool:
+    """Whether a release path names a JPG (decoded when its bytes differ)."""
+    return rel.lower().endswith((".jpg", ".jpeg"))
+
+
 def _cap(values: list[Any]) -> list[Any]:
     return values[:LIST_CAP]
 
 
 def _pixels(ours: Path, theirs: Path, differ: list[str], workers: int | None,
             progress: Progress) -> list[pixels.PixelDiff]:
-    items = [(rel, str(ours / rel), str(theirs / rel)) for rel in differ if rel.lower().endswith((".jpg", ".jpeg"))]
+    items = [(rel, str(ours / rel), str(theirs / rel)) for rel in differ if is_jpg(rel)]
     progress("pixels", 0, len(items))
     found = []
     for result in run_map(pixels.compare_pair, items, workers=workers, batch_size=PIXEL_BATCH, on_lost=pixels.lost):
@@ -99,8 +104,8 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
             raise CxrdbError(f"{side.root} is empty: not a release folder")
     files = compare_files(*sides, rehash=rehash, workers=workers, progress=progress)
     found = _pixels(ours, theirs, files.differ, workers, progress)
-    jpgs_both = sum(rel.lower().endswith((".jpg", ".jpeg")) for rel in set(sides[0].entries) & set(sides[1].entries))
-    jpgs = _jpgs(jpgs_both, found)
+    both = {*files.same, *files.differ, *(u["path"] for u in files.unreadable)}  # every path both folders have
+    jpgs = _jpgs(sum(map(is_jpg, both)), found)
 
     roots = (ours, theirs)
     parts = {name: tables.compare_rows(con, roots, tables.TABLES[name]) for name in ("metadata", "split")}
@@ -223,7 +228,7 @@ def _fixed(value: float | None) -> str:
 def summary_rows(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """The terminal's one table: per kind of thing, how many are only in ours / only in theirs / differ / same."""
     s, files, jpgs = report["summary"], report["files"], report["jpgs"]
-    only_jpg = {side: sum(p.lower().endswith((".jpg", ".jpeg")) for p in files[f"only_{side}"])
+    only_jpg = {side: sum(map(is_jpg, files[f"only_{side}"]))
                 for side in ("ours", "theirs")}
     rows: list[list[Any]] = [
         ["files", s["files_only_ours"], s["files_only_theirs"], s["files_differ"] + s["files_unreadable"],

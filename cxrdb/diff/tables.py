@@ -107,9 +107,10 @@ def load(con: duckdb.DuckDBPyConnection, side: str, root: Path, table: Table) ->
         con.execute(f"DROP TABLE IF EXISTS {side}_read")
 
 
-def compared(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
-    """Make ``ours`` / ``theirs``: the first row of each (non-null) key, with ``columns`` only."""
-    select = ", ".join(["key", *(_quote(c) for c in columns)])
+def compared(con: duckdb.DuckDBPyConnection, columns: list[str], subject: str | None = None) -> None:
+    """Make ``ours`` / ``theirs``: the first row of each (non-null) key, with ``columns`` only (after
+    ``subject``, a select expression for subject_id, when given)."""
+    select = ", ".join(["key", *([subject] if subject else []), *(_quote(c) for c in columns)])
     for side in ("ours", "theirs"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {side} AS SELECT {select} FROM {side}_all WHERE key IS NOT NULL "
                     "QUALIFY row_number() OVER (PARTITION BY key ORDER BY _row) = 1")
@@ -233,9 +234,5 @@ def compare_labels(con: duckdb.DuckDBPyConnection, roots: tuple[Path, Path], tab
 
 def compared_labels(con: duckdb.DuckDBPyConnection, observations: list[str], has_subject: bool) -> None:
     """``ours`` / ``theirs`` for label_pairs: key, subject_id (NULL when a file has none), the observations."""
-    subject = "subject_id" if has_subject else "NULL::VARCHAR AS subject_id"
-    select = ", ".join(["key", subject, *(_quote(c) for c in observations)])
-    for side in ("ours", "theirs"):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {side} AS SELECT {select} FROM {side}_all WHERE key IS NOT NULL "
-                    "QUALIFY row_number() OVER (PARTITION BY key ORDER BY _row) = 1")
+    compared(con, observations, "subject_id" if has_subject else "NULL::VARCHAR AS subject_id")
     con.execute(sqlfiles.read("diff/label_pairs.sql"))
