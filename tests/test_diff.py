@@ -345,3 +345,22 @@ def test_image_list_lines_and_test_set_labels(demo_build, tmp_path: Path) -> Non
     edema = next(o for o in part["observations"] if o["observation"] == "Edema")
     assert edema["disagree"] == 1 and edema["examples"][0]["study_id"] == test_set[3][0]
     assert report["summary"]["test_set_labels_differ"] == 1
+
+
+def test_counts_stay_exact_past_the_capped_lists_of_report_json(demo_build, tmp_path: Path) -> None:
+    from cxrdb.diff.html import CAP, render
+    from cxrdb.diff.report import LIST_CAP, summary_rows
+
+    release, _ = demo_build
+    theirs = shutil.copytree(release, tmp_path / "theirs")
+    extra = LIST_CAP + 7
+    jpg = (release / jpgs(release)[0]).read_bytes()
+    for i in range(extra):
+        (theirs / "files" / "p99" / f"x{i:05d}.jpg").parent.mkdir(parents=True, exist_ok=True)
+        (theirs / "files" / "p99" / f"x{i:05d}.jpg").write_bytes(jpg)
+    report = diff(release, theirs).report
+    assert len(report["files"]["only_theirs"]) == LIST_CAP  # the list is capped, the counts are not
+    assert report["summary"]["files_only_theirs"] == report["summary"]["jpgs_only_theirs"] == extra
+    rows = {r[0]: r for r in summary_rows(report)[1]}
+    assert rows["files"][2] == rows["JPGs (bytes)"][2] == extra
+    assert f"… and {extra - CAP:,} more" in render(report)

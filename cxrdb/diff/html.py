@@ -88,13 +88,14 @@ def _more(total: int, cap: int) -> str:
     return f'<p class="more">… and {total - cap:,} more</p>' if total > cap else ""
 
 
-def _list(items: Sequence[Any] | None, cap: int = CAP) -> str:
-    """A bulleted list of code-formatted items, capped."""
+def _list(items: Sequence[Any] | None, cap: int = CAP, total: int | None = None) -> str:
+    """A bulleted list of code-formatted items, capped; ``total``: how many there are when ``items`` is itself
+    a capped list (report.json caps its path lists)."""
     items = list(items or [])
     if not items:
         return '<p class="muted">none</p>'
     lis = "".join(f"<li><code>{_e(i)}</code></li>" for i in items[:cap])
-    return f"<ul>{lis}</ul>{_more(len(items), cap)}"
+    return f"<ul>{lis}</ul>{_more(max(len(items), total or 0), cap)}"
 
 
 def _kv(pairs: Iterable[tuple[str, Any]]) -> str:
@@ -208,12 +209,14 @@ def _header(report: dict[str, Any]) -> str:
             "</header>")
 
 
-def _files(files: dict[str, Any]) -> str:
+def _files(files: dict[str, Any], summary: dict[str, Any]) -> str:
+    keys = ("only_ours", "only_theirs", "differ")
+    total = {key: summary.get(f"files_{key}", len(files.get(key, []))) for key in keys}
     counts = _kv([("same", files.get("same", 0)), ("compared by hashing", files.get("hashed", 0)),
                   ("compared by checksum list", files.get("by_checksums", 0)),
-                  ("only in ours", len(files.get("only_ours", []))),
-                  ("only in theirs", len(files.get("only_theirs", []))), ("differ", len(files.get("differ", [])))])
-    lists = "".join(f"<div><h3>{title}</h3>{_list(files.get(key))}</div>" for key, title in
+                  ("only in ours", total["only_ours"]), ("only in theirs", total["only_theirs"]),
+                  ("differ", total["differ"])])
+    lists = "".join(f"<div><h3>{title}</h3>{_list(files.get(key), total=total[key])}</div>" for key, title in
                     (("only_ours", "Only in ours"), ("only_theirs", "Only in theirs"), ("differ", "Differ")))
     unreadable = files.get("unreadable") or []
     bad = ("<h3>Unreadable</h3>" + _table(["path", "side", "error"], [(u.get("path"), u.get("side"), u.get("error"))
@@ -355,7 +358,7 @@ def render(report: dict[str, Any]) -> str:
     sections = [
         _header(report),
         _section("summary", "Summary", summary),
-        _section("files", "Files", _files(report.get("files") or {})),
+        _section("files", "Files", _files(report.get("files") or {}, report.get("summary") or {})),
         *([_section("lists", "Image lists", _lists(report["lists"]))] if report.get("lists") else []),
         _section("jpgs", "JPG pixels", _jpgs(report.get("jpgs") or {})),
     ]

@@ -125,6 +125,7 @@ def diff(ours: Path, theirs: Path, *, db: Path | None = None, rehash: bool = Fal
     summary = {
         "files_only_ours": len(files.only_ours), "files_only_theirs": len(files.only_theirs),
         "files_differ": len(files.differ), "files_same": len(files.same), "files_unreadable": len(files.unreadable),
+        "jpgs_only_ours": sum(map(is_jpg, files.only_ours)), "jpgs_only_theirs": sum(map(is_jpg, files.only_theirs)),
         "jpgs_compared": jpgs["compared"], "jpgs_differ": jpgs["differ"],
         "jpgs_undecodable": len(jpgs["undecodable"]), "jpgs_shape_differs": jpgs["shape_differs"],
         "jpgs_max_abs": jpgs["max_abs"],
@@ -227,13 +228,11 @@ def _fixed(value: float | None) -> str:
 
 def summary_rows(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """The terminal's one table: per kind of thing, how many are only in ours / only in theirs / differ / same."""
-    s, files, jpgs = report["summary"], report["files"], report["jpgs"]
-    only_jpg = {side: sum(map(is_jpg, files[f"only_{side}"]))
-                for side in ("ours", "theirs")}
+    s, jpgs = report["summary"], report["jpgs"]
     rows: list[list[Any]] = [
         ["files", s["files_only_ours"], s["files_only_theirs"], s["files_differ"] + s["files_unreadable"],
          s["files_same"]],
-        ["JPGs (bytes)", only_jpg["ours"], only_jpg["theirs"], jpgs["differ"], jpgs["identical"]],
+        ["JPGs (bytes)", s["jpgs_only_ours"], s["jpgs_only_theirs"], jpgs["differ"], jpgs["identical"]],
     ]
     for name, part in report.get("lists", {}).items():
         rows.append([f"{name} lines", part["only_ours"], part["only_theirs"], "",
