@@ -73,3 +73,12 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     build(demo_source(), out / "release", db=out / "catalog.duckdb", validate_patients=2, seed=0, fmt="both",
           workers=2)
     return out / "release", out / "catalog.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """(folder, summary) of one ``run_demo`` (``release/`` and ``catalog.duckdb`` inside; read-only use)."""
+    from cxrdb.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo-run")
+    return out, run_demo(out, workers=2)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_sql_sandbox import demo_catalog
 
 from cxrdb.bigquery import DATASETS, detect_dialect, to_duckdb, translate_bigquery
 from cxrdb.errors import CxrdbError
@@ -16,8 +15,8 @@ from cxrdb.query import run_query
 
 
 @pytest.fixture(scope="session")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_catalog(tmp_path_factory) / "catalog.duckdb"
+def db(demo_run: tuple[Path, dict]) -> Path:
+    return demo_run[0] / "catalog.duckdb"
 
 
 def bq(sql: str) -> list[tuple]:

@@ -12,7 +12,6 @@ import duckdb
 import pytest
 
 from cxrdb.catalog import STORAGE_VERSION, Catalog
-from cxrdb.demo import run_demo
 
 # every schema name of the design, plus ordinary names
 NAMES = ("raw", "stg", "work", "release", "mimic_cxr", "analysis", "meta", "catalog", "demo.build")
@@ -34,10 +33,8 @@ print(duckdb.__version__, len(views), n)
 
 
 @pytest.fixture(scope="module")
-def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(out, workers=2)
-    return out / "catalog.duckdb"
+def demo_catalog(demo_run: tuple[Path, dict]) -> Path:
+    return demo_run[0] / "catalog.duckdb"
 
 
 def _probe(python: str, catalog: Path, tmp_path: Path) -> list[str]:

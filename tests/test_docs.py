@@ -12,7 +12,6 @@ from cxrdb.bigquery import to_duckdb
 from cxrdb.check import verify_release
 from cxrdb.cli import app
 from cxrdb.contract import RELEASE_FILES, SUMS
-from cxrdb.demo import run_demo
 from cxrdb.query import open_query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,9 +20,8 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out, workers=2)
+def demo(demo_run: tuple[Path, dict]) -> tuple[Path, dict]:
+    return demo_run
 
 
 def test_every_command_has_help_and_is_in_the_readme() -> None:

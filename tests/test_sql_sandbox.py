@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from cxrdb._console import unique_names
 from cxrdb.cli import app
-from cxrdb.demo import run_demo
 from cxrdb.errors import CxrdbError
 from cxrdb.query import QueryConnection, open_query, run_query
 
@@ -23,19 +22,9 @@ runner = CliRunner()
 TABLES = ("raw.images", "raw.reports", "work.jpg", "work.labels", "work.split", "meta.settings")
 
 
-def demo_catalog(factory: pytest.TempPathFactory) -> Path:
-    """The demo build's folder, built once per session (test_bigquery.py shares it)."""
-    cached = getattr(factory, "_cxrdb_sql_demo", None)
-    if cached is None:
-        cached = factory.mktemp("sqldemo")
-        run_demo(cached, workers=2)
-        factory._cxrdb_sql_demo = cached  # type: ignore[attr-defined]
-    return cached
-
-
 @pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_catalog(tmp_path_factory)
+def demo_dir(demo_run: tuple[Path, dict]) -> Path:
+    return demo_run[0]
 
 
 @pytest.fixture(scope="module")
