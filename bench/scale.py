@@ -290,7 +290,8 @@ class Sampler:
                 continue
             tick += 1
             pk = self.peaks.setdefault(stage, dict.fromkeys(("parent_rss", "worker_rss", "worker_pss",
-                                                             "workers_rss_sum", "total_rss", "workers"), 0.0))
+                                                             "workers_rss_sum", "total_rss", "total_pss",
+                                                             "workers"), 0.0))
             try:
                 parent = self.me.memory_info().rss
                 pk["parent_rss"] = max(pk["parent_rss"], parent)
@@ -298,15 +299,25 @@ class Sampler:
             except psutil.Error:
                 continue
             total = 0
+            pss: int | None = None
+            if tick % 4 == 0:  # PSS (smaps) is costlier to read: every 4th sample
+                try:
+                    pss = self.me.memory_full_info().pss
+                except psutil.Error:
+                    pss = None
             for k in kids:
                 try:
                     rss = k.memory_info().rss
                     total += rss
                     pk["worker_rss"] = max(pk["worker_rss"], rss)
-                    if tick % 4 == 0:
-                        pk["worker_pss"] = max(pk["worker_pss"], k.memory_full_info().pss)
+                    if pss is not None:
+                        kid_pss = k.memory_full_info().pss
+                        pk["worker_pss"] = max(pk["worker_pss"], kid_pss)
+                        pss += kid_pss
                 except psutil.Error:
                     continue
+            if pss is not None:  # each shared page split between the processes sharing it: the true total
+                pk["total_pss"] = max(pk["total_pss"], pss)
             pk["workers_rss_sum"] = max(pk["workers_rss_sum"], total)
             pk["total_rss"] = max(pk["total_rss"], parent + total)  # RSS counts shared pages twice: an upper bound
             pk["workers"] = max(pk["workers"], len(kids))
@@ -400,7 +411,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
             pk = sampler.peaks.get(stage) or {}
             if stage == "check":
                 pk = {k_: max((sampler.peaks.get(s) or {}).get(k_, 0) for s in ("check_catalog", "verify"))
-                      for k_ in ("parent_rss", "worker_rss", "worker_pss", "total_rss", "workers")}
+                      for k_ in ("parent_rss", "worker_rss", "worker_pss", "total_rss", "total_pss", "workers")}
             stages[stage].update(pk)
 
         t = time.perf_counter()
@@ -445,7 +456,7 @@ def mib(x: float | None) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = ["| images | stage | seconds | items/s | marginal ms/item | CPU ms/item parent + workers | parent peak RSS "
-             "MiB | worker peak RSS / PSS MiB |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "MiB | worker peak RSS / PSS MiB | peak PSS, all MiB |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     prev: dict[str, Any] | None = None
     for r in results:
         for stage in STAGES:
@@ -462,10 +473,10 @@ def table(results: list[dict[str, Any]]) -> str:
             cpu = (f"{s['cpu_parent'] / items * 1000:.3f} + {s['cpu_workers'] / items * 1000:.3f}"
                    if items and "cpu_parent" in s else "-")
             lines.append(f"| {r['images']:,} | {stage} | {s['seconds']:.1f} | {rate} | {marg} | {cpu} | "
-                         f"{mib(s.get('parent_rss'))} | {wk} |")
+                         f"{mib(s.get('parent_rss'))} | {wk} | {mib(s.get('total_pss'))} |")
         first = sum(r["stages"][s]["seconds"] for s in BUILD_STAGES)
-        lines.append(f"| {r['images']:,} | **build (first)** | {first:.1f} | {r['images'] / first:,.0f} | | | | |")
-        lines.append(f"| {r['images']:,} | no-op re-run | {r['noop_s']:.1f} | | | | | |")
+        lines.append(f"| {r['images']:,} | **build (first)** | {first:.1f} | {r['images'] / first:,.0f} | | | | | |")
+        lines.append(f"| {r['images']:,} | no-op re-run | {r['noop_s']:.1f} | | | | | | |")
         prev = r
     return "\n".join(lines)
 
@@ -479,10 +490,10 @@ def _convert_overhead(r: dict[str, Any]) -> float:
     return ((s["cpu_parent"] + s["cpu_workers"]) / n - r["convert_inside_cpu_s"]) * 1000
 
 
-def _peak_total(r: dict[str, Any]) -> float:
-    """The largest RSS of the parent and all its workers at one instant, over every stage (shared pages counted
-    in each process: an upper bound)."""
-    return max(s.get("total_rss") or 0 for s in r["stages"].values())
+def _peak_total(r: dict[str, Any], key: str = "total_rss") -> float:
+    """The largest memory of the parent and all its workers at one instant, over every stage: ``total_rss`` (shared
+    pages counted in each process: an upper bound) or ``total_pss`` (each shared page split among its sharers)."""
+    return max(s.get(key) or 0 for s in r["stages"].values())
 
 
 def ratios(results: list[dict[str, Any]]) -> str:
@@ -503,7 +514,8 @@ def ratios(results: list[dict[str, Any]]) -> str:
             f"x{pf['seconds'] / lab:.2f} (target >= {TARGETS['label_vs_parse']}); "
             f"convert CPU outside decode/equalize/encode {_convert_overhead(r):.3f} ms per image "
             f"(target < {TARGETS['convert_overhead_ms']}); "
-            f"peak RSS parent + workers {mib(_peak_total(r))} MiB (target < {TARGETS['peak_rss_mib']:,}); "
+            f"peak memory parent + workers {mib(_peak_total(r, 'total_pss'))} MiB PSS (RSS sum "
+            f"{mib(_peak_total(r))}; target < {TARGETS['peak_rss_mib']:,}); "
             f"catalog {r['catalog_bytes'] / r['images'] * 1000 / 2**20:.2f} MiB per 1,000 images; "
             f"sentence repeat share {r['source']['repeat_share']:.3f}; check problems {r['check_problems']}")
     if len(results) >= 3:
