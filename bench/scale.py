@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Scale benchmark: a whole ``build`` on a generated MIMIC-shaped source at several sizes (prints figures).
 
-For each size it generates a source (header-realistic DICOMs with 64x64 pixels from ``bench/_synth.py``; about
-1.66 images per study and 3.5 studies per patient, as MIMIC-CXR's 377,110 / 227,827 / 65,379; one report per
-study in MIMIC's layout built from real public sentences), warms the page cache, then in one process:
+For each size it generates a source in a child process, so the generator's heap is not the build's
+(header-realistic DICOMs with 64x64 pixels from ``bench/_synth.py``; about 1.66 images per study and 3.5 studies
+per patient, as MIMIC-CXR's 377,110 / 227,827 / 65,379; one report per study in MIMIC's layout built from real
+public sentences), warms the page cache, then in one process:
 
 * the floors: one process reading every header with ``pydicom.dcmread(stop_before_pixels=True)`` (before and
   after ingest: a range), and one spaCy parse (the labeler's own loader) of every report's labeler text;
@@ -33,8 +34,8 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
-import gc
 import json
+import multiprocessing as mp
 import os
 import platform
 import random
@@ -47,6 +48,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -339,6 +341,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     from cxrdb.ingest import ingest
     from cxrdb.labeling.run import LABELERS, label
     from cxrdb.manifest import ReleaseFolder, claim, own_extras, record_extra, write_checksums
+    from cxrdb.memory import trim
     from cxrdb.release import write_readme
     from cxrdb.split import split
 
@@ -349,7 +352,8 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     source, out, db = d / "source", d / "release", d / "release.duckdb"
     res: dict[str, Any] = {"images": n, "stages": {}}
     t0 = time.perf_counter()
-    res["source"] = make_source(source, n, args.seed, args.repeat_share)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as gen:  # its heap is not the build's
+        res["source"] = gen.submit(make_source, source, n, args.seed, args.repeat_share).result()
     res["generate_s"] = time.perf_counter() - t0
     log(f"[{n:,}] generated {res['source']['images']:,} images, {res['source']['studies']:,} studies, "
         f"{res['source']['subjects']:,} subjects, {res['source']['bytes'] / 2**20:,.0f} MiB, sentence repeat share "
@@ -365,7 +369,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     stages: dict[str, dict[str, Any]] = res["stages"]
 
     def timed(stage: str, items: int | None, fn: Callable[[], Any]) -> Any:
-        gc.collect()
+        trim()  # as build does between its stages
         sampler.stage = stage
         t, cpu, kids = time.perf_counter(), time.process_time(), _children_cpu()
         out_ = fn()
@@ -397,8 +401,6 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
                 write_checksums(out.resolve(), exported.jpgs, [*exported.files, *own_extras(cat, out.resolve())])
 
             timed("export", n, export_stage)
-            texts = [r[0] for r in cat.query(
-                "SELECT labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id")[1]]
             checks = timed("check_catalog", n, lambda: check_catalog(cat))
         problems = timed("verify", n, lambda: verify_release(out, workers=w))
         cc, vv = stages.pop("check_catalog"), stages.pop("verify")
@@ -423,6 +425,9 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
         log(f"[{n:,}] no-op build {res['noop_s']:.1f} s {res['noop_summary']}")
     finally:
         sampler.close()
+    with Catalog.open(db, read_only=True) as cat:  # the parse floor's input, read once every stage is measured
+        texts = [r[0] for r in cat.query(
+            "SELECT labeler_text FROM stg.reports WHERE labeler_text <> '' ORDER BY study_id")[1]]
     res["catalog_bytes"] = sum(p.stat().st_size for p in d.glob("release.duckdb*"))
 
     if args.floor_repeats > 1:

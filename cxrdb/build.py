@@ -17,6 +17,7 @@ from .ingest import ingest
 from .labeling.run import LABELERS, label
 from .locks import release_lock
 from .manifest import TEST_SET, check_folder, claim, own_extras, record_extra, strays, write_checksums
+from .memory import trim
 from .preflight import ingest_inputs, readable_file, writable_target
 from .progress import Progress, StageResult, no_progress
 from .release import copy_into, write_readme
@@ -155,6 +156,7 @@ def build(
             ingested = ingest(cat, root, reports=reports, overrides=overrides, workers=workers, progress=progress)
             split(cat, published=published_split, test_set=test_set, seed=seed,
                   validate_patients=validate_patients)  # before the selection: it may pick by split
+        trim()  # each stage starts from what is live, not from the last one's high-water mark (cxrdb/memory.py)
         selected = apply_selection(cat, selection or Selection())
         if reports_only:
             jpgs = converted_now = 0
@@ -162,7 +164,9 @@ def build(
             converted = convert(cat, out, workers=workers, scheduler=scheduler, verify=verify, folder=folder,
                                 outputs=outputs, progress=progress)
             jpgs, converted_now = converted.converted + converted.up_to_date, converted.converted
+            trim()
         labeled = label(cat, LABELERS, workers=workers, progress=progress)
+        trim()
         exported = export_tables(cat, out, fmt, folder)
         written = exported.files
         if license_file is not None:

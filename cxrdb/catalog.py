@@ -6,6 +6,7 @@ return results to that process, which writes them in batches.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,24 @@ LOCK_WAIT_SECONDS = 3.0  # how long an open waits for another process to let go 
 #: 98k, so ingest's cost per row grew with the catalog. 256 MiB makes that one or two checkpoints at MIMIC's size
 #: (plus the one on close); a kill -9 replays at most that much log on the next open.
 CHECKPOINT_THRESHOLD = "256MiB"
+
+#: the most memory DuckDB keeps for the catalog (its cache of the file's blocks, indexes, query state); past it,
+#: it evicts blocks it can read again and spills the rest to OUT.duckdb.tmp/. DuckDB's own default, 80 % of RAM,
+#: lets a full-MIMIC build's parent keep every block it ever wrote (~0.7 GB after ingest), which forked workers
+#: then inherit. CXRDB_MEMORY_LIMIT overrides it (any DuckDB size: 512MB, 4GB).
+MEMORY_LIMIT = "512MB"
+
+
+def memory_limit() -> str:
+    """The catalog connection's DuckDB memory_limit: CXRDB_MEMORY_LIMIT, else :data:`MEMORY_LIMIT`."""
+    return os.environ.get("CXRDB_MEMORY_LIMIT") or MEMORY_LIMIT
+
+
+def _sql_error(exc: duckdb.Error) -> CxrdbError:
+    """A query's error as one line; running out of the memory limit says how to raise it."""
+    hint = (f" (the catalog's DuckDB memory limit is {memory_limit()}: set CXRDB_MEMORY_LIMIT higher, e.g. 4GB)"
+            if isinstance(exc, duckdb.OutOfMemoryException) else "")
+    return CxrdbError(f"SQL error: {one_line(exc, 300)}{hint}")
 
 
 class Catalog:
@@ -66,7 +85,12 @@ class Catalog:
         # DuckDB 2's own format opens as before).
         deadline = time.monotonic() + (0.0 if self.read_only else LOCK_WAIT_SECONDS)  # a reader never waits
         while True:
-            con = duckdb.connect()
+            try:
+                con = duckdb.connect(config={"memory_limit": memory_limit(),  # spills go beside the file
+                                             "temp_directory": str(self.path) + ".tmp"})
+            except duckdb.Error as exc:
+                raise CxrdbError(f"CXRDB_MEMORY_LIMIT={memory_limit()!r} is not a DuckDB memory size "
+                                 f"(e.g. 512MB, 2GB): {str(exc).splitlines()[0]}") from None
             if self.read_only:
                 options = " (READ_ONLY)"
             elif not self.path.exists():
@@ -276,7 +300,21 @@ class Catalog:
             columns = [d[0] for d in cur.description]
             return columns, cur.fetchall()
         except duckdb.Error as exc:
-            raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
+            raise _sql_error(exc) from None
+
+    def batches(self, sql: str, size: int = 20_000) -> tuple[list[str], Iterator[list[tuple]]]:
+        """Run one query; return (column names, an iterator of row lists of at most ``size`` rows), so a caller
+        writing a large result never holds all of its rows as Python objects. Consume it before the next query."""
+        try:
+            cur = self._con.execute(sql)
+        except duckdb.Error as exc:
+            raise _sql_error(exc) from None
+
+        def chunks() -> Iterator[list[tuple]]:
+            while rows := cur.fetchmany(size):
+                yield rows
+
+        return [d[0] for d in cur.description or []], chunks()
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run one query; return all its rows as an Arrow table (fully fetched: nothing left pending on the
@@ -286,7 +324,7 @@ class Catalog:
                 warnings.simplefilter("ignore")
                 return self._con.execute(sql, params or []).to_arrow_table()
         except duckdb.Error as exc:
-            raise CxrdbError(f"SQL error: {one_line(exc, 500)}") from None
+            raise _sql_error(exc) from None
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first value of the first row of a query."""

@@ -109,14 +109,13 @@ def _processes() -> int:
 def _in_processes(fn: Callable[[T], R], groups: list[T], processes: int) -> list[R] | None:
     """``fn`` over ``groups`` in ``processes`` processes (the executor's start method), or None when they cannot
     start (a daemonic worker cannot have children, a sandbox forbids fork): the caller then lists them itself."""
-    import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from .executor import start_method
+    from .executor import mp_context
 
     try:
-        with ProcessPoolExecutor(min(processes, len(groups)), mp_context=mp.get_context(start_method())) as pool:
+        with ProcessPoolExecutor(min(processes, len(groups)), mp_context=mp_context()) as pool:
             return list(pool.map(fn, groups))
     except (OSError, AssertionError, BrokenProcessPool, ValueError, TypeError, AttributeError, pickle.PicklingError):
         return None  # also a function that cannot be pickled (a closure): threads list the tree instead

@@ -100,7 +100,7 @@ def write_readme(cat: Catalog, out: Path, files: dict[str, int], st: Status | No
 def _copies_section(cat: Catalog, files: dict[str, int]) -> list[str]:
     """The README lines on the smaller copies (``--size``): where they are, how they were made, notes."""
     from .convert.derivatives import folder_name, list_name, size_of_list
-    from .convert.resize import RESIZE_TEXT
+    from .convert.resize import DEFAULT_METHOD, resize_text
 
     sizes = sorted((n for n in map(size_of_list, files) if n is not None), reverse=True)
     outputs = json.loads(cat.get_setting("convert_outputs") or "{}")
@@ -110,8 +110,8 @@ def _copies_section(cat: Catalog, files: dict[str, int]) -> list[str]:
     if not outputs.get("full_size", True):
         lines.append("Built with --no-full-size: no full-size JPGs (no files/, no IMAGE_FILENAMES); the metadata lists "
                      "the images of the copies, Rows and Columns as in the DICOM.")
-    lines += [f"{RESIZE_TEXT}; JPEG quality {outputs.get('quality')}; made from the same equalized image as the "
-              "full-size JPG.",
+    lines += [f"{resize_text(outputs.get('resize', DEFAULT_METHOD))}; JPEG quality {outputs.get('quality')}; made "
+              "from the same equalized image as the full-size JPG.",
               f"derivative parameters: {outputs.get('params', '')}"]
     for n in sizes:
         kept = cat.scalar("SELECT count(*) FILTER (WHERE greatest(d.rows, d.columns) < size) "

@@ -171,20 +171,28 @@ import multiprocessing as mp, sys, time
 import cxrdb.executor as ex
 if sys.argv[1] == "fallback":
     ex._die_with_parent = lambda pid: None  # no PR_SET_PDEATHSIG: the thread watching the parent must do it
-def slow(i):
-    if i:
-        time.sleep(60)
-    return i
+from slow_items import slow
 gen = ex.run_map(slow, range(100), workers=2)
 next(gen)  # item 0: both workers are up
 print(" ".join(str(p.pid) for p in mp.active_children()), flush=True)
 next(gen)
 """
+SLOW = """
+import time
+def slow(i):
+    if i:
+        time.sleep(60)
+    return i
+"""
 
 
+@pytest.mark.parametrize("method", ["forkserver", "fork", "spawn"])
 @pytest.mark.parametrize("how", ["pdeathsig", "fallback"])
-def test_workers_die_with_a_killed_parent(how: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def test_workers_die_with_a_killed_parent(how: str, method: str, tmp_path: Path) -> None:
+    """kill -9 of the parent: its workers go too, however they were started (forked from the fork server, from
+    the parent, or spawned), with PR_SET_PDEATHSIG and without (the thread watching the parent)."""
+    (tmp_path / "slow_items.py").write_text(SLOW)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}", "CXRDB_START_METHOD": method}
     proc = subprocess.Popen([sys.executable, "-c", PARENT, how], stdout=subprocess.PIPE, text=True, env=env)
     try:
         pids = [int(p) for p in proc.stdout.readline().split()]
@@ -239,7 +247,9 @@ def test_cli_convert_survives_a_killed_worker_and_the_rerun_completes(tmp_path: 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(list(out.rglob("*.jpg"))) < 3:
             time.sleep(0.01)
-        workers = psutil.Process(proc.pid).children()
+        # the workers: forked from the fork server, the run's one child (fork or spawn: the run's children)
+        kids = psutil.Process(proc.pid).children()
+        workers = [w for k in kids for w in k.children()] or kids
         assert len(workers) == 2
         os.kill(workers[0].pid, signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=120)

@@ -143,6 +143,7 @@ def test_a_dead_worker_leaves_its_chunk_pending_for_every_labeler(tmp_path: Path
             os._exit(1)
         return real(item)
 
+    monkeypatch.setenv("CXRDB_START_METHOD", "fork")  # only a forked worker sees this process's patched function
     monkeypatch.setattr(run, "CHUNK", 2)
     monkeypatch.setattr(run, "_label_chunk", dies_on_victim)
     cat = _catalog(tmp_path / "c.duckdb", texts)

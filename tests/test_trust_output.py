@@ -15,6 +15,7 @@ from conftest import build_source
 from typer.testing import CliRunner
 
 from cxrdb.cli import app
+from cxrdb.errors import CxrdbError
 
 runner = CliRunner()
 LONG_ID = "1.2.826.0.1.3680043.8.498.12345678901234567890123456789012345678901234567890"  # a safe token, 75 chars
@@ -78,6 +79,35 @@ def test_export_parquet_writes_every_table(catalog: Path, tmp_path: Path) -> Non
 
 def test_help_documents_the_environment_and_offers_completion() -> None:
     result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
-    for var in ("CXRDB_CATALOG", "CXRDB_DEBUG", "CXRDB_START_METHOD", "CXRDB_MALLOC_TUNE"):
+    for var in ("CXRDB_CATALOG", "CXRDB_DEBUG", "CXRDB_START_METHOD", "CXRDB_MALLOC_TUNE", "CXRDB_MEMORY_LIMIT"):
         assert var in result.output
     assert "--install-completion" in result.output
+
+
+def test_duckdb_memory_is_bounded_spills_beside_the_catalog_and_a_bad_limit_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalog connection keeps at most CXRDB_MEMORY_LIMIT (default 512MB): a query needing more spills into
+    CATALOG.tmp/ beside the file (never into the working directory) and still answers; a limit DuckDB cannot read
+    is one red line naming the variable."""
+    from cxrdb.catalog import Catalog
+
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "cat" / "c.duckdb"
+    with Catalog.open(db) as cat:
+        assert cat.scalar("SELECT current_setting('memory_limit')") == "488.2 MiB"  # DuckDB's rendering of 512MB
+        cat.set_setting("kept", "1")
+    monkeypatch.setenv("CXRDB_MEMORY_LIMIT", "40MB")
+    with Catalog.open(db) as cat:
+        assert cat.scalar("SELECT current_setting('temp_directory')") == str(db) + ".tmp"
+        # ~150 MB of distinct strings in a hash table, under a 40 MB limit
+        assert cat.scalar("SELECT count(*) FROM (SELECT DISTINCT md5(i::VARCHAR) || repeat('x', 40) "
+                          "FROM range(1500000) t(i))") == 1_500_000
+        with pytest.raises(CxrdbError, match=r"^SQL error: Out of Memory Error: .* memory limit is 40MB: set "
+                                             r"CXRDB_MEMORY_LIMIT higher"):  # what DuckDB cannot spill: one line
+            cat.query("SELECT list(md5(i::VARCHAR) || repeat('x', 40)) FROM range(1500000) t(i)")
+    assert not (tmp_path / ".tmp").exists()
+    monkeypatch.setenv("CXRDB_MEMORY_LIMIT", "lots")
+    result = _cxrdb("status", "--db", str(db))
+    assert result.returncode == 1
+    assert "CXRDB_MEMORY_LIMIT='lots' is not a DuckDB memory size" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..contract import SIZED_FILES, SIZED_IMAGE_LIST
 from ..errors import CxrdbError
-from .resize import NOTE_SMALLER
+from .resize import DEFAULT_METHOD, METHODS, NOTE_SMALLER
 from .worker import PARAMS_FINGERPRINT
 
 __all__ = ["DEFAULT_QUALITY", "FULL_SIZE", "NOTE_SMALLER", "Outputs", "derivative_params", "folder_name",
@@ -22,8 +22,10 @@ __all__ = ["DEFAULT_QUALITY", "FULL_SIZE", "NOTE_SMALLER", "Outputs", "derivativ
 
 DEFAULT_QUALITY = 95
 MAX_SIZE = 65500  # the largest side a baseline JPEG can hold (65535), rounded down
-#: what makes a derivative's bytes besides the full-size pixels (whose fingerprint it includes); + quality
+#: what makes a derivative's bytes besides the full-size pixels (whose fingerprint it includes), per resize method
+#: (``--resize``); + quality. ``area``'s is the one every copy before ``--resize`` existed was recorded with.
 RESIZE_METHOD = "long-side,short=round-half-even,min1,no-upscale,inter-area"
+RESIZE_FINGERPRINTS = {"area": RESIZE_METHOD, "fast": RESIZE_METHOD + ",box-k-first:edge-pad-centred"}
 _INT = re.compile(r"[+-]?\d+")
 
 
@@ -43,9 +45,9 @@ def size_of_list(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def derivative_params(quality: int) -> str:
+def derivative_params(quality: int, resize: str = DEFAULT_METHOD) -> str:
     """The fingerprint recorded with every derivative: the full-size pipeline's, the resize method, quality."""
-    return f"{PARAMS_FINGERPRINT};resize1:{RESIZE_METHOD};q{quality}"
+    return f"{PARAMS_FINGERPRINT};resize1:{RESIZE_FINGERPRINTS[resize]};q{quality}"
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,12 @@ class Outputs:
     sizes: tuple[int, ...] = ()
     quality: int = DEFAULT_QUALITY
     full_size: bool = True
+    resize: str = DEFAULT_METHOD  # cxrdb/convert/resize.py: area (one INTER_AREA) or fast
 
     @property
     def params(self) -> str:
         """The derivative fingerprint of this run."""
-        return derivative_params(self.quality)
+        return derivative_params(self.quality, self.resize)
 
 
 FULL_SIZE = Outputs()
@@ -73,9 +76,9 @@ def _integer(text: str, what: str) -> int:
 
 
 def parse_outputs(sizes: Sequence[str | int] | None, quality: str | int | None = None,
-                  full_size: bool = True) -> Outputs:
-    """Check ``--size`` (repeatable; duplicates are dropped quietly), ``--quality`` and ``--no-full-size``
-    before any work; one-line CxrdbError on bad input."""
+                  full_size: bool = True, resize: str | None = None) -> Outputs:
+    """Check ``--size`` (repeatable; duplicates are dropped quietly), ``--quality``, ``--no-full-size`` and
+    ``--resize`` before any work; one-line CxrdbError on bad input."""
     found: list[int] = []
     for raw in sizes or ():
         n = _integer(str(raw), "--size")
@@ -94,4 +97,11 @@ def parse_outputs(sizes: Sequence[str | int] | None, quality: str | int | None =
             raise CxrdbError(f"--quality {q}: JPEG quality is 1 to 100")
     if not full_size and not found:
         raise CxrdbError("--no-full-size writes only the --size copies: give at least one --size")
-    return Outputs(tuple(sorted(set(found), reverse=True)), q, full_size)
+    method = DEFAULT_METHOD
+    if resize is not None:
+        method = str(resize).strip().lower()
+        if method not in METHODS:
+            raise CxrdbError(f"--resize {resize!r}: use {' or '.join(METHODS)}")
+        if not found:
+            raise CxrdbError("--resize sets how the --size copies are made: give --size too")
+    return Outputs(tuple(sorted(set(found), reverse=True)), q, full_size, method)

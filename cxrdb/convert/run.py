@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -190,19 +191,25 @@ def _flush(cat: Catalog, rows: list[dict[str, Any]], copies: list[dict[str, Any]
     copies.clear()
 
 
-def _tasks(source_root: str, out: Path, planned: Plan, quality: int) -> list[ConvertTask]:
-    """One task per image with anything to write, in path order: its full-size JPG when that is due, and the
-    copies that are due (a current full-size JPG is not rewritten for a new size: the worker is told)."""
+def _tasks(source_root: str, out: Path, planned: Plan, outputs: Outputs) -> tuple[int, Iterator[ConvertTask]]:
+    """(how many, the tasks): one per image with anything to write, in path order, each made as the pool takes
+    it (377k tasks of full MIMIC held at once cost the parent ~170 MB): its full-size JPG when that is due, and
+    the copies that are due (a current full-size JPG is not rewritten for a new size: the worker is told)."""
     full = {t["dicom_id"]: t for t in planned.todo}
     copies: dict[str, list[dict[str, Any]]] = {}
     for c in planned.copies:
         copies.setdefault(c["dicom_id"], []).append(c)
     paths = {t["dicom_id"]: t["path"] for t in (*planned.todo, *planned.copies)}
-    return [ConvertTask(did, f"{source_root}/{paths[did]}",
-                        str(out / full[did]["jpg_path"]) if did in full else "", full=did in full,
-                        derivatives=tuple((c["size"], str(out / c["jpg_path"])) for c in copies.get(did, ())),
-                        quality=quality)
-            for did in sorted(paths, key=paths.__getitem__)]
+    order = sorted(paths, key=paths.__getitem__)
+
+    def make() -> Iterator[ConvertTask]:
+        for did in order:
+            yield ConvertTask(did, f"{source_root}/{paths[did]}",
+                              str(out / full[did]["jpg_path"]) if did in full else "", full=did in full,
+                              derivatives=tuple((c["size"], str(out / c["jpg_path"])) for c in copies.get(did, ())),
+                              quality=outputs.quality, resize=outputs.resize)
+
+    return len(order), make()
 
 
 def convert(
@@ -239,24 +246,28 @@ def convert(
     planned = plan(cat, out, retry_failed, verify=verify, folder=folder, outputs=outputs)
     current, failed_kept = planned.current, planned.failed_kept
     swept = _sweep_debris(out, [*planned.todo, *planned.copies], folder)
-    tasks = _tasks(source_root, out, planned, outputs.quality)
+    total, tasks = _tasks(source_root, out, planned, outputs)
     by_id = {t["dicom_id"]: t for t in planned.todo}
     copy_rows = {(c["dicom_id"], c["size"]): c for c in planned.copies}
     if outputs.full_size:
         cat.set_setting("jpg_root", str(out))
     cat.set_setting("convert_outputs", json.dumps({"full_size": outputs.full_size, "sizes": list(outputs.sizes),
-                                                   "quality": outputs.quality, "params": outputs.params,
+                                                   "quality": outputs.quality, "resize": outputs.resize,
+                                                   "params": outputs.params,
                                                    "out_root": str(out)}))
     claim(cat, out)
-    progress("convert", 0, len(tasks))
+    progress("convert", 0, total)
     pending: list[dict[str, Any]] = []
     pending_copies: list[dict[str, Any]] = []
     converted = failed = made = copies_failed = decoded = 0
     stage_seconds = {"read": 0.0, "pixels": 0.0, "encode": 0.0, "write": 0.0, "derive": 0.0}
     last_flush = time.monotonic()
-    ahead = tasks if scheduler or source_url else fstree.read_ahead(tasks, attrgetter("source"), lead=READ_AHEAD)
-    for task, res in zip_tasks(tasks, run_map(convert_one, ahead, workers=workers, scheduler=scheduler,
-                                              batch_size=DASK_TASK if scheduler else 1, on_lost=lost_result)):
+    inflight: dict[str, ConvertTask] = {}  # handed to the pool, result not yet back
+    sent = _register(tasks, inflight)
+    ahead = sent if scheduler or source_url else fstree.read_ahead(sent, attrgetter("source"), lead=READ_AHEAD)
+    for res in run_map(convert_one, ahead, workers=workers, scheduler=scheduler,
+                       batch_size=DASK_TASK if scheduler else 1, on_lost=lost_result):
+        task = inflight.pop(res["dicom_id"])  # results come in any order: matched by dicom_id
         if task.full:
             item = by_id[task.dicom_id]
             mtime = None
@@ -318,7 +329,7 @@ def convert(
         if len(pending) + len(pending_copies) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_SECONDS:
             _flush(cat, pending, pending_copies)
             last_flush = time.monotonic()
-        progress("convert", 1, len(tasks))
+        progress("convert", 1, total)
     _flush(cat, pending, pending_copies)
     seconds = time.perf_counter() - started
     n_images = cat.scalar("SELECT count(*) FROM raw.images WHERE error IS NULL")
@@ -336,8 +347,8 @@ def convert(
         extra={f"worker_{k}_s": round(v, 2) for k, v in stage_seconds.items() if k != "derive" or sized})
 
 
-def zip_tasks(tasks: list[ConvertTask], results: Any) -> Any:
-    """Pair each result with its task (results come in any order; matched by dicom_id)."""
-    by_id = {t.dicom_id: t for t in tasks}
-    for res in results:
-        yield by_id[res["dicom_id"]], res
+def _register(tasks: Iterable[ConvertTask], inflight: dict[str, ConvertTask]) -> Iterator[ConvertTask]:
+    """Yield the tasks, each noted in ``inflight`` as it goes (the caller pops it when its result comes)."""
+    for task in tasks:
+        inflight[task.dicom_id] = task
+        yield task

@@ -53,6 +53,7 @@ class ConvertTask:
     full: bool = True
     derivatives: tuple[tuple[int, str], ...] = ()
     quality: int = 95
+    resize: str = "area"  # how the copies are shrunk (cxrdb/convert/resize.py)
 
 
 _tuned = False
@@ -159,7 +160,7 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
             res["jpg_sha256"] = hashlib.sha256(buf).hexdigest()
         res["ok"] = True
         t4 = perf_counter()
-        res["derivatives"] = [_derive(img, size, dest, task.quality) for size, dest in task.derivatives]
+        res["derivatives"] = [_derive(img, size, dest, task.quality, task.resize) for size, dest in task.derivatives]
         res["t_derive"] = perf_counter() - t4
     except (SourceError, UnsupportedImage, WriteError) as exc:
         res["error"] = one_line(exc)
@@ -174,11 +175,11 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
     return res
 
 
-def _derive(img: Any, size: int, dest: str, quality: int) -> dict[str, Any]:
+def _derive(img: Any, size: int, dest: str, quality: int, resize: str = "area") -> dict[str, Any]:
     """Shrink, encode and write one copy of the equalized image; its result record (never raises)."""
     out = _derivative_result(size)
     try:
-        small, out["note"] = shrink(img, size)
+        small, out["note"] = shrink(img, size, resize)
         out["rows"], out["columns"] = small.shape
         buf = encode(small, quality)
         out["jpg_mtime_ns"] = write_atomic(dest, buf)

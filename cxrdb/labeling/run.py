@@ -119,12 +119,18 @@ def label(
     studies = cat.scalar("SELECT count(*) FROM stg.reports WHERE labeler_text <> ''")
     up_to_date: dict[str, int] = {}
     for name in names:
-        _, rows = cat.query("SELECT study_id, text, text_sha256 FROM plan.labels(?, ?) WHERE state <> 'current' "
-                            "ORDER BY study_id", [name, rules_fingerprint(name)])  # current texts stay in the catalog
-        todo[name] = {sid for sid, _, _ in rows}
-        texts.update((sid, text) for sid, text, _ in rows)
-        hashes.update((sid, sha) for sid, _, sha in rows)
+        _, rows = cat.query("SELECT study_id FROM plan.labels(?, ?) WHERE state <> 'current'",
+                            [name, rules_fingerprint(name)])
+        todo[name] = {sid for (sid,) in rows}
         up_to_date[name] = studies - len(rows)
+    # each text once, however many labelers need it (current texts stay in the catalog); the texts and their
+    # hashes are plan.labels' own, whichever labeler and rules it is asked about (its state is not read here)
+    _, rows = cat.query("SELECT study_id, text, text_sha256 FROM plan.labels(?, ?) WHERE study_id IN "
+                        "(SELECT unnest(?))", [names[0], "", sorted(set().union(*todo.values()))])
+    for sid, text, sha in rows:
+        texts[sid] = text
+        hashes[sid] = sha
+    del rows
     total = sum(len(t) for t in todo.values())
     progress("label", 0, total)
     labels: list[dict[str, Any]] = []
