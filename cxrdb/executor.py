@@ -19,6 +19,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ DASK_PER_WORKER = 4  # tasks in flight per Dask worker thread: its queue never r
 PER_WORKER = 3  # batches in flight per local worker: one running, the next ones already in its pipe
 _READY = "ready"
 _PARENT_POLL_SECONDS = 1.0
+_START_TRIES = 10  # a worker start that meets a fork server in the middle of dying waits for its restart
 
 
 #: what every kind of worker imports, loaded once by the fork server, so that a worker forked from it starts with
@@ -234,10 +236,11 @@ def _worker_main(inbox: Connection, outbox: Connection, fn: Callable[[Any], Any]
 
 
 class _Worker:
-    __slots__ = ("dead", "inbox", "inflight", "outbox", "proc", "ready")
+    __slots__ = ("dead", "inbox", "inflight", "outbox", "proc", "ready", "server")
 
-    def __init__(self, proc: Any, inbox: Connection, outbox: Connection) -> None:
+    def __init__(self, proc: Any, inbox: Connection, outbox: Connection, server: int | None = None) -> None:
         self.proc = proc
+        self.server = server  # the fork server it was forked from (forkserver only)
         self.inbox = inbox  # parent writes batches
         self.outbox = outbox  # parent reads results
         self.inflight: deque[list[Any]] = deque()  # sent batches, in the order the worker runs them
@@ -257,6 +260,26 @@ def _frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _server_pid() -> int | None:
+    """The pid of this process's fork server (None before one started)."""
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)  # no public accessor
+
+
+def _server_gone(pid: int | None) -> bool:
+    """Whether the fork server ``pid`` has died (killed: its workers die with it, PR_SET_PDEATHSIG, and their exit
+    status, which only it could read, comes back as 255). Read from /proc, never by reaping it: the next worker
+    start does that, and starts a new server."""
+    if pid is None:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return os.path.isdir("/proc/self")  # no such process (where /proc can tell)
 
 
 def _death(code: int | None) -> str:
@@ -280,16 +303,23 @@ def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_
         in_r, in_w = ctx.Pipe(duplex=False)
         out_r, out_w = ctx.Pipe(duplex=False)
         inherited = [c for w in pool for c in (w.inbox, w.outbox)] + [in_w, out_r] if fork else []
-        proc = ctx.Process(target=_worker_main, args=(in_r, out_w, fn, initializer, me if method != "forkserver"
-                                                      else None, inherited), daemon=True)
-        if fork:  # the child's collector never walks (so never copies) the parent's objects: see _frozen
-            with _frozen():
-                proc.start()
-        else:
-            proc.start()
+        for attempt in range(_START_TRIES):
+            proc = ctx.Process(target=_worker_main, args=(in_r, out_w, fn, initializer, me if method != "forkserver"
+                                                          else None, inherited), daemon=True)
+            try:
+                if fork:  # the child's collector never walks (so never copies) the parent's objects: see _frozen
+                    with _frozen():
+                        proc.start()
+                else:
+                    proc.start()
+                break
+            except (EOFError, OSError) as exc:  # the fork server is dying: in a moment it is seen dead and restarted
+                if method != "forkserver" or attempt == _START_TRIES - 1:
+                    raise CxrdbError(f"cannot start a worker process: {one_line(exc) or type(exc).__name__}") from None
+                time.sleep(0.05 * (attempt + 1))
         in_r.close()
         out_w.close()
-        w = _Worker(proc, in_w, out_r)
+        w = _Worker(proc, in_w, out_r, _server_pid() if method == "forkserver" else None)
         pool.append(w)
         by_key[out_r] = by_key[proc.sentinel] = w
 
@@ -319,7 +349,7 @@ def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_
                 break
             yield from handle(w, msg)
         w.proc.join()
-        death = _death(w.proc.exitcode)
+        death = "its fork server died" if _server_gone(w.server) else _death(w.proc.exitcode)
         pool.remove(w)
         del by_key[w.outbox], by_key[w.proc.sentinel]
         w.inbox.close()
