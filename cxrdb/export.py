@@ -42,10 +42,13 @@ def format_value(value: Any) -> str:
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """CSV text (minimal quoting, ``\\n`` line ends) as UTF-8 bytes."""
+    return _csv_lines([columns]) + _csv_lines([format_value(v) for v in row] for row in rows)
+
+
+def _csv_lines(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows of already formatted cells as CSV lines (minimal quoting, ``\\n`` line ends), UTF-8."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns)
-    writer.writerows([format_value(v) for v in row] for row in rows)
+    csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
     return buf.getvalue().encode("utf-8")
 
 
@@ -69,12 +72,9 @@ def export_table(cat: Catalog, view: str, path: Path) -> int:
         with atomic.atomic_open(path, "wb") as fh:
             sink = (gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9)
                     if path.suffix == ".gz" else fh)
-            sink.write(csv_bytes(columns, []))
+            sink.write(_csv_lines([columns]))
             for rows in chunks:
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerows(
-                    [format_value(v) for v in row] for row in rows)
-                sink.write(buf.getvalue().encode("utf-8"))
+                sink.write(_csv_lines([format_value(v) for v in row] for row in rows))
                 n += len(rows)
             if sink is not fh:
                 sink.close()  # the gzip trailer, before the file is renamed into place

@@ -24,7 +24,7 @@ from .decode import (
     warnings_note,
 )
 from .pixels import convert_pixels
-from .resize import encode, shrink
+from .resize import DEFAULT_METHOD, encode, shrink
 
 
 def _libjpeg_version() -> str:
@@ -53,7 +53,7 @@ class ConvertTask:
     full: bool = True
     derivatives: tuple[tuple[int, str], ...] = ()
     quality: int = 95
-    resize: str = "area"  # how the copies are shrunk (cxrdb/convert/resize.py)
+    resize: str = DEFAULT_METHOD  # how the copies are shrunk (cxrdb/convert/resize.py)
 
 
 _tuned = False
@@ -175,7 +175,7 @@ def _convert(task: ConvertTask) -> dict[str, Any]:
     return res
 
 
-def _derive(img: Any, size: int, dest: str, quality: int, resize: str = "area") -> dict[str, Any]:
+def _derive(img: Any, size: int, dest: str, quality: int, resize: str) -> dict[str, Any]:
     """Shrink, encode and write one copy of the equalized image; its result record (never raises)."""
     out = _derivative_result(size)
     try:
