@@ -20,6 +20,7 @@ import stat
 import sys
 import threading
 import time
+import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -262,6 +263,26 @@ def _frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def without_main(*used: Any) -> Iterator[None]:
+    """Start worker processes inside this: they do not re-run the caller's script.
+
+    A worker started by spawn or the fork server first imports the parent's ``__main__`` file (as
+    ``__mp_main__``): a script that calls cxrdb without an ``if __name__ == "__main__":`` guard would run again
+    in every worker, side effects and all, and fail there. Workers run only cxrdb's functions, so for the moment
+    of the start ``__main__`` is a bare module and they are told of no main file. Unless a function they run
+    (``used``) is defined in ``__main__``: then the start is left as multiprocessing makes it."""
+    main = sys.modules.get("__main__")
+    if main is None or any(getattr(getattr(f, "func", f), "__module__", None) == "__main__" for f in used):
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def _server_pid() -> int | None:
     """The pid of this process's fork server (None before one started)."""
     from multiprocessing import forkserver
@@ -311,7 +332,8 @@ def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_
                     with _frozen():
                         proc.start()
                 else:
-                    proc.start()
+                    with without_main(fn, initializer):
+                        proc.start()
                 break
             except (EOFError, OSError) as exc:  # the fork server is dying: in a moment it is seen dead and restarted
                 if method != "forkserver" or attempt == _START_TRIES - 1:

@@ -112,11 +112,13 @@ def _in_processes(fn: Callable[[T], R], groups: list[T], processes: int) -> list
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from .executor import mp_context
+    from .executor import mp_context, without_main
 
     try:
         with ProcessPoolExecutor(min(processes, len(groups)), mp_context=mp_context()) as pool:
-            return list(pool.map(fn, groups))
+            with without_main(fn):  # map submits every group, which starts the processes
+                results = pool.map(fn, groups)
+            return list(results)
     except (OSError, AssertionError, BrokenProcessPool, ValueError, TypeError, AttributeError, pickle.PicklingError):
         return None  # also a function that cannot be pickled (a closure): threads list the tree instead
 
