@@ -39,7 +39,6 @@ import json
 import os
 import pstats
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -56,7 +55,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from _synth import list_dicoms  # noqa: E402
-from scale import make_source  # noqa: E402
+from scale import make_source, workers_cpu  # noqa: E402
 
 from cxrdb import executor  # noqa: E402
 from cxrdb.catalog import Catalog  # noqa: E402
@@ -191,21 +190,16 @@ def patched(module: Any, name: str, fn: Callable[..., Any]) -> Iterator[None]:
         setattr(module, name, old)
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def measure(items: int, fn: Callable[[], Any], profile: bool = False) -> dict[str, Any]:
     """Run ``fn``; return items, wall s, parent CPU s, reaped workers' CPU s, items/s (wall and per parent CPU)."""
     prof = cProfile.Profile() if profile else None
-    c0, k0, t0 = time.process_time(), _children_cpu(), time.perf_counter()
+    c0, k0, t0 = time.process_time(), workers_cpu(), time.perf_counter()
     if prof is not None:
         prof.enable()
     fn()
     if prof is not None:
         prof.disable()
-    wall, cpu, kids = time.perf_counter() - t0, time.process_time() - c0, _children_cpu() - k0
+    wall, cpu, kids = time.perf_counter() - t0, time.process_time() - c0, workers_cpu() - k0
     out: dict[str, Any] = {"items": items, "wall_s": wall, "parent_cpu_s": cpu, "workers_cpu_s": kids,
                            "per_s": items / wall, "per_parent_cpu_s": items / cpu if cpu > 0 else float("inf")}
     if prof is not None:

@@ -371,12 +371,12 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     def timed(stage: str, items: int | None, fn: Callable[[], Any]) -> Any:
         trim()  # as build does between its stages
         sampler.stage = stage
-        t, cpu, kids = time.perf_counter(), time.process_time(), _children_cpu()
+        t, cpu, kids = time.perf_counter(), time.process_time(), workers_cpu()
         out_ = fn()
         dt_ = time.perf_counter() - t
         sampler.stage = None
         stages[stage] = {"seconds": dt_, "items": items, "cpu_parent": time.process_time() - cpu,
-                         "cpu_workers": _children_cpu() - kids}
+                         "cpu_workers": workers_cpu() - kids}
         log(f"[{n:,}] {stage:8s} {dt_:8.1f} s")
         return out_
 
@@ -449,10 +449,19 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
 # --- report -----------------------------------------------------------------------------------------------------
 
 
-def _children_cpu() -> float:
-    """CPU seconds of this process's finished (joined) worker processes."""
+def workers_cpu() -> float:
+    """CPU seconds of every process this one started, however they were started: the joined ones
+    (``RUSAGE_CHILDREN``), plus each living descendant's own and reaped children's CPU. Workers forked by the fork
+    server are its children, not ours: they are counted in the server's reaped-children times once they exit."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
+    total = ru.ru_utime + ru.ru_stime
+    for kid in psutil.Process().children(recursive=True):
+        try:
+            t = kid.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def mib(x: float | None) -> str:
