@@ -54,8 +54,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from _cpu import workers_cpu  # noqa: E402
 from _synth import list_dicoms  # noqa: E402
-from scale import make_source, workers_cpu  # noqa: E402
+from scale import make_source  # noqa: E402
 
 from cxrdb import executor  # noqa: E402
 from cxrdb.catalog import Catalog  # noqa: E402

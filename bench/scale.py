@@ -40,7 +40,6 @@ import os
 import platform
 import random
 import re
-import resource
 import shutil
 import sys
 import tempfile
@@ -60,6 +59,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from _cpu import workers_cpu  # noqa: E402
 from _synth import PROCESSING, VIEWS, _Patcher, _uid, list_dicoms  # noqa: E402
 
 IU = HERE.parent / "tests" / "data" / "reports" / "iu_reports_dev.csv"
@@ -447,21 +447,6 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
 
 
 # --- report -----------------------------------------------------------------------------------------------------
-
-
-def workers_cpu() -> float:
-    """CPU seconds of every process this one started, however they were started: the joined ones
-    (``RUSAGE_CHILDREN``), plus each living descendant's own and reaped children's CPU. Workers forked by the fork
-    server are its children, not ours: they are counted in the server's reaped-children times once they exit."""
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = ru.ru_utime + ru.ru_stime
-    for kid in psutil.Process().children(recursive=True):
-        try:
-            t = kid.cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
 
 
 def mib(x: float | None) -> str:
