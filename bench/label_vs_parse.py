@@ -81,7 +81,7 @@ def floor(items: list[str]) -> dict[str, Any]:
     from cxrdb.labeling.parse import load_spacy
 
     t0 = time.perf_counter()
-    nlp = load_spacy()
+    nlp = load_spacy(indexed_rules=False)  # spaCy's pipeline as it loads it
     load = time.perf_counter() - t0
     c0, t0 = _cpu(), time.perf_counter()
     for _doc in nlp.pipe(items, batch_size=256):
