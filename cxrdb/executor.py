@@ -39,6 +39,8 @@ PER_WORKER = 3  # batches in flight per local worker: one running, the next ones
 _READY = "ready"
 _PARENT_POLL_SECONDS = 1.0
 _START_TRIES = 10  # a worker start that meets a fork server in the middle of dying waits for its restart
+_NO_STATUS = 255  # the exit code multiprocessing gives a fork-server worker whose status its dead server never sent
+_SERVER_EXIT_SECONDS = 2.0
 
 
 #: what every kind of worker imports, loaded once by the fork server, so that a worker forked from it starts with
@@ -303,6 +305,18 @@ def _server_gone(pid: int | None) -> bool:
         return os.path.isdir("/proc/self")  # no such process (where /proc can tell)
 
 
+def _server_died(pid: int | None, code: int | None) -> bool:
+    """Whether worker exit ``code`` came from the death of its fork server ``pid``. A worker dies with its server
+    while the server is still exiting (not yet a zombie in /proc), so the 255 such workers report gives the
+    server up to :data:`_SERVER_EXIT_SECONDS` to be seen gone."""
+    deadline = time.monotonic() + (_SERVER_EXIT_SECONDS if code == _NO_STATUS else 0.0)
+    while not _server_gone(pid):
+        if pid is None or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _death(code: int | None) -> str:
     return f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
 
@@ -371,7 +385,7 @@ def _run_local(fn: Callable[[T], R], items: Iterable[T], *, workers: int, batch_
                 break
             yield from handle(w, msg)
         w.proc.join()
-        death = "its fork server died" if _server_gone(w.server) else _death(w.proc.exitcode)
+        death = "its fork server died" if _server_died(w.server, w.proc.exitcode) else _death(w.proc.exitcode)
         pool.remove(w)
         del by_key[w.outbox], by_key[w.proc.sentinel]
         w.inbox.close()
