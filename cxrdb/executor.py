@@ -309,9 +309,11 @@ def _server_died(pid: int | None, code: int | None) -> bool:
     """Whether worker exit ``code`` came from the death of its fork server ``pid``. A worker dies with its server
     while the server is still exiting (not yet a zombie in /proc), so the 255 such workers report gives the
     server up to :data:`_SERVER_EXIT_SECONDS` to be seen gone."""
+    if pid is None:
+        return False
     deadline = time.monotonic() + (_SERVER_EXIT_SECONDS if code == _NO_STATUS else 0.0)
     while not _server_gone(pid):
-        if pid is None or time.monotonic() >= deadline:
+        if time.monotonic() >= deadline:
             return False
         time.sleep(0.01)
     return True

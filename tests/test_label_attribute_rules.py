@@ -71,9 +71,9 @@ def _vocabulary(ruler) -> tuple[list[str], list[str], list[str]]:
         for pattern in entry["patterns"]:
             for tok in pattern:
                 for key, value in tok.items():
-                    values = value if isinstance(value, str) else next(iter(value.values()), []) \
-                        if isinstance(value, dict) else []
-                    values = [values] if isinstance(values, str) else list(values)
+                    if isinstance(value, dict):  # IN / NOT_IN list, or a REGEX (sampled by _expand)
+                        value = next(iter(value.values()), [])
+                    values = [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
                     {"LOWER": lowers, "TAG": tags, "DEP": deps}.get(key.upper(), set()).update(
                         v for v in values if isinstance(v, str) and not v.startswith("^"))
     return sorted(lowers), sorted(tags), sorted(deps)

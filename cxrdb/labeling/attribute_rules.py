@@ -33,29 +33,31 @@ class Unsupported(ValueError):
     """A rule this matcher cannot reproduce exactly."""
 
 
+def _ident(at: int, value: Any) -> int:
+    """A rule's value as it appears in a token's row: a string's id, IS_SPACE's 0/1."""
+    if at == _SPACE:
+        if not isinstance(value, bool):
+            raise Unsupported(f"IS_SPACE value {value!r}")
+        return int(value)
+    if not isinstance(value, str):
+        raise Unsupported(f"{_FIELDS[at]} value {value!r}")
+    return get_string_id(value)
+
+
 def _check(attr: str, spec: Any, strings: Any) -> Check:
     """One attribute test on a token's row, as the Matcher reads it (strings compared by their ids)."""
     if attr not in _FIELDS:
         raise Unsupported(f"attribute {attr}")
     at = _FIELDS.index(attr)
 
-    def ident(value: Any) -> int:
-        if at == _SPACE:
-            if not isinstance(value, bool):
-                raise Unsupported(f"IS_SPACE value {value!r}")
-            return int(value)
-        if not isinstance(value, str):
-            raise Unsupported(f"{attr} value {value!r}")
-        return get_string_id(value)
-
     if not isinstance(spec, dict):
-        want = ident(spec)
+        want = _ident(at, spec)
         return lambda row: row[at] == want
     if len(spec) != 1:
         raise Unsupported(f"{attr} operators {sorted(spec)}")
     ((op, value),) = spec.items()
     if op in ("IN", "NOT_IN"):
-        values = frozenset(ident(v) for v in value)
+        values = frozenset(_ident(at, v) for v in value)
         return (lambda row: row[at] in values) if op == "IN" else (lambda row: row[at] not in values)
     if op == "REGEX" and at != _SPACE:
         rx = re.compile(value)
@@ -74,9 +76,9 @@ def _token_check(spec: Any, strings: Any) -> tuple[Check, tuple[int, frozenset[i
     for at, attr in enumerate(_FIELDS):
         value = upper.get(attr)
         if isinstance(value, (str, bool)):
-            key = (at, frozenset({int(value) if at == _SPACE else get_string_id(value)}))
+            key = (at, frozenset({_ident(at, value)}))
         elif isinstance(value, dict) and list(value) == ["IN"] and at != _SPACE:
-            key = (at, frozenset(get_string_id(v) for v in value["IN"]))
+            key = (at, frozenset(_ident(at, v) for v in value["IN"]))
         if key:
             break
     check = checks[0] if len(checks) == 1 else (lambda row: all(c(row) for c in checks))
